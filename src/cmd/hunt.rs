@@ -1,0 +1,142 @@
+//! `foci-hunt hunt`: run a detection over sign-in exports and write its alerts.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use clap::{Args, ValueEnum};
+
+use super::Outcome;
+use crate::error::{Error, Result};
+use crate::foci::FociSource;
+use crate::hunt::{Hunt, HuntConfig};
+use crate::output::{OutputFormat, OutputTarget};
+use crate::sources::InputFormat;
+use crate::window::WindowFlags;
+
+/// The rule's fine-tuning options for Azure CLI seconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CliTuning {
+    /// No restriction (the rule as published).
+    Off,
+    /// OPTION 1: Azure CLI only with the Global Administrator role id in the token's scope.
+    GlobalAdmin,
+    /// OPTION 2: as OPTION 1, and only from a device that is not compliant.
+    GlobalAdminNoncompliant,
+}
+
+#[derive(Debug, Args)]
+pub struct HuntArgs {
+    /// A file, a folder (every sign-in file below it) or a glob; may repeat.
+    #[arg(long, required = true, value_name = "PATH")]
+    pub input: Vec<String>,
+    #[arg(long, value_enum, default_value = "auto")]
+    pub input_format: InputFormat,
+    /// The detection to run.
+    #[arg(long, default_value = "v1")]
+    pub detection: String,
+    /// The FOCI client list: `embedded`, a CSV file, or an https:// URL to download.
+    #[arg(long, default_value = "embedded", value_name = "embedded|PATH|URL")]
+    pub foci: String,
+    /// The time `--lookback` counts back from (default: the current time).
+    #[arg(long, value_name = "RFC3339")]
+    pub now: Option<String>,
+    /// Keep sign-ins after now minus this duration (6h, 90m, 30d, 2w).
+    #[arg(long, value_name = "DURATION")]
+    pub lookback: Option<String>,
+    /// Keep sign-ins at or after this time.
+    #[arg(long, value_name = "RFC3339")]
+    pub since: Option<String>,
+    /// Keep sign-ins before this time.
+    #[arg(long, value_name = "RFC3339")]
+    pub until: Option<String>,
+    /// Keep pairs at most this many minutes apart (the rule's maxTimeDiff).
+    #[arg(long, value_name = "MINUTES")]
+    pub max_time_diff: Option<String>,
+    #[arg(long, value_enum)]
+    pub cli_tuning: Option<CliTuning>,
+    /// Set any parameter the detection declares (see its SQL header).
+    #[arg(long = "set", value_name = "NAME=VALUE")]
+    pub set: Vec<String>,
+    /// Write alerts to this file instead of stdout.
+    #[arg(long, value_name = "PATH")]
+    pub output: Option<PathBuf>,
+    /// Default: from the --output name; else a table on a terminal, NDJSON otherwise.
+    #[arg(long, value_enum)]
+    pub output_format: Option<OutputFormat>,
+    /// Exit with status 1 when there are alerts.
+    #[arg(long)]
+    pub fail_on_findings: bool,
+    /// No summary on stderr.
+    #[arg(long)]
+    pub quiet: bool,
+    /// Engine threads (default: all cores).
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
+}
+
+impl HuntArgs {
+    /// The detection parameters the flags and `--set` give, as text.
+    fn params(&self, now_nanos: i64) -> Result<BTreeMap<String, String>> {
+        let window = WindowFlags {
+            now: self.now.clone(),
+            lookback: self.lookback.clone(),
+            since: self.since.clone(),
+            until: self.until.clone(),
+        };
+        let mut params = window.params(now_nanos)?;
+        if let Some(minutes) = &self.max_time_diff {
+            params.insert("max_time_diff".into(), minutes.clone());
+        }
+        if let Some(tuning) = self.cli_tuning {
+            let name = tuning.to_possible_value().map(|v| v.get_name().to_string()).unwrap_or_default();
+            params.insert("cli_tuning".into(), name);
+        }
+        for assignment in &self.set {
+            let (name, value) = assignment.split_once('=').ok_or_else(|| Error::Parameter {
+                name: assignment.clone(),
+                message: "--set needs NAME=VALUE".into(),
+            })?;
+            if params.contains_key(name) {
+                return Err(Error::Usage(format!("parameter {name} is set twice (by a flag and by --set)")));
+            }
+            params.insert(name.to_string(), value.to_string());
+        }
+        Ok(params)
+    }
+}
+
+pub async fn run(args: HuntArgs) -> Result<Outcome> {
+    let started = Instant::now();
+    let now = chrono::Utc::now().timestamp_nanos_opt().unwrap_or(i64::MAX);
+    let config = HuntConfig {
+        inputs: args.input.clone(),
+        input_format: args.input_format,
+        detection: args.detection.clone(),
+        foci: FociSource::parse(&args.foci)?,
+        params: args.params(now)?,
+        threads: args.threads,
+    };
+    let target = OutputTarget::choose(args.output.clone(), args.output_format)?;
+    let hunt = Hunt::prepare(&config).await?;
+    let alerts = target.write(hunt.execute()?).await.map_err(|e| hunt.explain(e))?;
+
+    if !args.quiet {
+        let stats = hunt.stats();
+        let skipped = match hunt.inputs.skipped.len() {
+            0 => String::new(),
+            n => format!(" ({n} files with other extensions skipped)"),
+        };
+        eprintln!(
+            "foci-hunt: {}: {} files ({} bytes){skipped}, {} rows read, {} FOCI sign-ins paired, {} alerts, {:.2}s",
+            hunt.detection.name,
+            hunt.inputs.files.len(),
+            hunt.inputs.total_bytes(),
+            stats.rows_read,
+            stats.foci_rows,
+            alerts,
+            started.elapsed().as_secs_f64()
+        );
+    }
+    Ok(if alerts > 0 && args.fail_on_findings { Outcome::Findings } else { Outcome::Clean })
+}

@@ -1,0 +1,37 @@
+//! The command line: one file per subcommand, dispatched by one `match`.
+
+pub mod hunt;
+
+use clap::{Parser, Subcommand};
+
+use crate::error::Result;
+
+/// Hunt FOCI refresh-token abuse in Entra ID sign-in log exports.
+#[derive(Debug, Parser)]
+#[command(name = "foci-hunt", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run a detection over sign-in exports and write its alerts.
+    Hunt(hunt::HuntArgs),
+}
+
+/// How a successful command ended, for the exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Exit 0.
+    Clean,
+    /// Exit 1: alerts were found and `--fail-on-findings` was given.
+    Findings,
+}
+
+/// Runs the parsed command line.
+pub async fn run(cli: Cli) -> Result<Outcome> {
+    match cli.command {
+        Command::Hunt(args) => hunt::run(args).await,
+    }
+}

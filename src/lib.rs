@@ -1,0 +1,31 @@
+//! foci-hunt: hunting FOCI refresh-token abuse in Entra ID sign-in exports with DataFusion.
+//!
+//! The detection itself is SQL (`sql/*.sql`); this crate feeds it and runs it:
+//!
+//! - [`sources`]: `--input` values to files, Parquet footer checks, the `signin_logs` view.
+//! - [`foci`]: the FOCI client list (embedded, file or URL) as the table `foci_clients`.
+//! - [`detection`]: detection files, their headers and parameter binding.
+//! - [`window`]: `--now/--lookback/--since/--until` as detection parameters.
+//! - [`session`]: the DataFusion session configuration.
+//! - [`functions`]: SQL functions with KQL semantics (`minute_index`, `device_is_compliant`).
+//! - [`hunt`]: one run: register, bind, plan, execute, explain failures.
+//! - [`diagnose`]: naming the file and line behind a failed NDJSON scan.
+//! - [`stats`]: rows read and paired, from the executed plan's metrics.
+//! - [`output`]: table, CSV, NDJSON, JSON and Parquet writers.
+//! - [`cmd`]: the command-line interface, one file per subcommand.
+//! - [`error`]: the library's error type.
+
+pub mod cmd;
+pub mod detection;
+pub mod diagnose;
+pub mod error;
+pub mod foci;
+pub mod functions;
+pub mod hunt;
+pub mod output;
+pub mod session;
+pub mod sources;
+pub mod stats;
+pub mod window;
+
+pub use error::{Error, Result};

@@ -1,0 +1,26 @@
+//! The `foci-hunt` binary: parse, run, map the outcome to an exit code.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use foci_hunt::cmd::{self, Cli, Outcome};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(e) => return fail(anyhow::Error::from(e)),
+    };
+    match runtime.block_on(cmd::run(cli)) {
+        Ok(Outcome::Clean) => ExitCode::SUCCESS,
+        Ok(Outcome::Findings) => ExitCode::from(1),
+        // `foci-hunt hunt … | head` closing the pipe early is not a failure.
+        Err(e) if e.is_broken_pipe() => ExitCode::SUCCESS,
+        Err(e) => fail(anyhow::Error::from(e)),
+    }
+}
+
+fn fail(error: anyhow::Error) -> ExitCode {
+    eprintln!("foci-hunt: error: {error:#}");
+    ExitCode::from(2)
+}
