@@ -12,6 +12,7 @@
 //! - [`diagnose`]: naming the file and line behind a failed NDJSON scan.
 //! - [`stats`]: rows read and paired, from the executed plan's metrics.
 //! - [`output`]: table, CSV, NDJSON, JSON and Parquet writers.
+//! - [`sample`]: the bundled demo sample under `data/samples/`.
 //! - [`cmd`]: the command-line interface, one file per subcommand.
 //! - [`error`]: the library's error type.
 
@@ -23,6 +24,7 @@ pub mod foci;
 pub mod functions;
 pub mod hunt;
 pub mod output;
+pub mod sample;
 pub mod session;
 pub mod sources;
 pub mod stats;
