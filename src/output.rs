@@ -163,6 +163,20 @@ impl BatchWriter {
     }
 }
 
+/// Rows as JSON objects, exactly as the NDJSON output writes them.
+pub fn rows_as_json(batches: &[RecordBatch]) -> Result<Vec<serde_json::Map<String, serde_json::Value>>, ArrowError> {
+    let mut writer = datafusion::arrow::json::LineDelimitedWriter::new(Vec::new());
+    for batch in batches {
+        writer.write(&times_as_text(batch)?)?;
+    }
+    writer.finish()?;
+    let text = writer.into_inner();
+    text.split(|b| *b == b'\n')
+        .filter(|line| !line.is_empty())
+        .map(|line| serde_json::from_slice(line).map_err(|e| ArrowError::JsonError(e.to_string())))
+        .collect()
+}
+
 /// RFC 3339 UTC text for nanoseconds since the epoch: 7 fractional digits, 9 when needed.
 pub fn format_time(nanos: i64) -> String {
     let time = DateTime::from_timestamp_nanos(nanos);
