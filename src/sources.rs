@@ -287,6 +287,8 @@ fn is_textual(data_type: &DataType) -> bool {
     match data_type {
         DataType::Dictionary(_, value) => is_textual(value),
         DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View | DataType::Null | DataType::Boolean => true,
+        // Some writers store text without the UTF-8 annotation.
+        DataType::Binary | DataType::LargeBinary | DataType::BinaryView => true,
         t => t.is_integer() || t.is_floating(),
     }
 }
