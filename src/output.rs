@@ -181,7 +181,7 @@ pub fn rows_as_json(batches: &[RecordBatch]) -> Result<Vec<serde_json::Map<Strin
 pub fn format_time(nanos: i64) -> String {
     let time = DateTime::from_timestamp_nanos(nanos);
     let sub = time.timestamp_subsec_nanos();
-    let fraction = if sub % 100 == 0 { format!("{:07}", sub / 100) } else { format!("{sub:09}") };
+    let fraction = if sub.is_multiple_of(100) { format!("{:07}", sub / 100) } else { format!("{sub:09}") };
     format!("{}.{fraction}Z", time.format("%Y-%m-%dT%H:%M:%S"))
 }
 

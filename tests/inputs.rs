@@ -176,3 +176,20 @@ async fn a_custom_foci_list_replaces_the_embedded_one() {
     let err = run(&custom).await.unwrap_err();
     assert!(err.to_string().contains(&list.display().to_string()) && err.to_string().contains("no client ids"), "{err}");
 }
+
+#[tokio::test]
+async fn rfc3339_text_with_any_precision_and_offset_parses() {
+    for (text, expected) in [
+        ("2026-11-02T10:00:00Z", "2026-11-02T10:00:00.0000000Z"),
+        ("2026-11-02T10:00:00.1Z", "2026-11-02T10:00:00.1000000Z"),
+        ("2026-11-02T10:00:00.1234567Z", "2026-11-02T10:00:00.1234567Z"),
+        ("2026-11-02T10:00:00.123456789Z", "2026-11-02T10:00:00.123456789Z"),
+        ("2026-11-02T15:30:00+05:30", "2026-11-02T10:00:00.0000000Z"),
+        ("2026-11-02T02:00:00.5-08:00", "2026-11-02T10:00:00.5000000Z"),
+        ("2026-11-02t10:00:00z", "2026-11-02T10:00:00.0000000Z"),
+    ] {
+        let alerts = hunt_rows(&[first(text), second(AZURE_CLI, "2026-11-02T10:30:00Z")], &[]).await;
+        assert_eq!(alerts.len(), 1, "{text}");
+        assert_eq!(alerts[0]["FirstRequestTimeGenerated"], expected, "{text}");
+    }
+}
