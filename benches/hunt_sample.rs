@@ -19,7 +19,7 @@ fn main() -> anyhow::Result<()> {
             let started = Instant::now();
             let alerts = runtime.block_on(async {
                 let hunt = Hunt::prepare(&config).await?;
-                let batches = hunt.collect().await?;
+                let batches = hunt.collect(0).await?;
                 anyhow::Ok(batches.iter().map(|b| b.num_rows()).sum::<usize>())
             })?;
             anyhow::ensure!(alerts == 6, "{file}: expected the sample's 6 alerts, got {alerts}");

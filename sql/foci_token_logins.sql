@@ -10,27 +10,14 @@
 -- @output IPAddress, LocationDetails, UserAgent, SecondRequestTimeGenerated, SecondResult,
 -- @output SecondResultDescription, SecondAppDisplayName, SecondAppId, SeconIncomingTokenType,
 -- @output SessionId, TimeDiff, AuthenticationProcessingDetails, SecondAuthenticationProcessingDetails
--- @param after timestamp null | keep sign-ins with TimeGenerated > after (--lookback sets it to now - lookback)
--- @param since timestamp null | keep sign-ins with TimeGenerated >= since
--- @param until timestamp null | keep sign-ins with TimeGenerated < until
 -- @param max_time_diff bigint null | keep pairs at most this many minute boundaries apart (the rule's maxTimeDiff)
 -- @param cli_tuning text(off|global-admin|global-admin-noncompliant) off | restrict Azure CLI seconds: Global Administrator scope, optionally from a non-compliant device
 --
--- Every string column of signin_logs is '' when missing (KQL strings are never null), and
--- TimeGenerated is a UTC timestamp, NULL when missing.
+-- Reads foci_token_requests, the FOCI base set (S1 window, S2 tenant, S3 FOCI list) that
+-- sql/foci_token_requests.sql defines and the driver registers once per run for every detection.
+-- Returns the @output columns, then UserPrincipalName for triage summaries.
 
-WITH foci_token_requests AS (
-    -- S1 window, S2 home tenant, S3 FOCI client (D3: GUIDs compare case-insensitively).
-    SELECT *
-    FROM signin_logs
-    WHERE "TimeGenerated" IS NOT NULL
-      AND ($after IS NULL OR "TimeGenerated" > $after)
-      AND ($since IS NULL OR "TimeGenerated" >= $since)
-      AND ($until IS NULL OR "TimeGenerated" < $until)
-      AND "HomeTenantId" = "ResourceTenantId"
-      AND lower("AppId") IN (SELECT lower(client_id) FROM foci_clients)
-),
-first_sign_ins AS (
+WITH first_sign_ins AS (
     -- S4: the first sign-in presented no token. D2: a session-less sign-in never pairs.
     SELECT * FROM foci_token_requests
     WHERE "IncomingTokenType" = 'none' AND "SessionId" <> ''
@@ -67,7 +54,8 @@ pairs AS (
         f."SessionId" AS "SessionId",
         minute_index(s."TimeGenerated") - minute_index(f."TimeGenerated") AS "TimeDiff",
         f."AuthenticationProcessingDetails" AS "AuthenticationProcessingDetails",
-        s."AuthenticationProcessingDetails" AS "SecondAuthenticationProcessingDetails"
+        s."AuthenticationProcessingDetails" AS "SecondAuthenticationProcessingDetails",
+        f."UserPrincipalName" AS "UserPrincipalName"
     FROM first_sign_ins f
     JOIN second_sign_ins s
       ON f."SessionId" = s."SessionId"

@@ -13,10 +13,16 @@ use datafusion::common::ScalarValue;
 use crate::error::{Error, Result};
 
 /// The detections this build knows, in catalog order. Adding one means adding a file here.
-const CATALOG: &[(&str, &str)] = &[(
-    "foci_token_logins.sql",
-    include_str!("../sql/foci_token_logins.sql"),
-)];
+const CATALOG: &[(&str, &str)] = &[
+    ("foci_token_logins.sql", include_str!("../sql/foci_token_logins.sql")),
+    ("foci_token_logins_v2.sql", include_str!("../sql/foci_token_logins_v2.sql")),
+];
+
+/// The FOCI base set every detection reads as the view `foci_token_requests`.
+const BASE_SET: (&str, &str) = ("foci_token_requests.sql", include_str!("../sql/foci_token_requests.sql"));
+
+/// The triage summary over one detection's alerts (registered as the view `alerts`).
+const TRIAGE_SUMMARY: (&str, &str) = ("triage_summary.sql", include_str!("../sql/triage_summary.sql"));
 
 /// One parsed detection file.
 #[derive(Debug, Clone)]
@@ -74,8 +80,48 @@ pub fn find(name: &str) -> Result<Detection> {
     let known: Vec<String> = all.iter().map(|d| d.name.clone()).collect();
     all.into_iter().find(|d| d.name == name).ok_or_else(|| Error::Detection {
         name: name.to_string(),
-        message: format!("unknown detection (known: {})", known.join(", ")),
+        message: format!("unknown detection (known: {}, or all)", known.join(", ")),
     })
+}
+
+/// The detections `names` ask for, in the order asked, each once; `all` is the whole catalog.
+pub fn select(names: &[String]) -> Result<Vec<Detection>> {
+    let mut selected: Vec<Detection> = Vec::new();
+    for name in names {
+        let found = if name == "all" { catalog()? } else { vec![find(name)?] };
+        for detection in found {
+            if !selected.iter().any(|d| d.name == detection.name) {
+                selected.push(detection);
+            }
+        }
+    }
+    Ok(selected)
+}
+
+/// The FOCI base set query (S1–S3) and its window parameters.
+pub fn base_set() -> Result<Detection> {
+    Detection::parse(BASE_SET.0, BASE_SET.1)
+}
+
+/// The triage summary query.
+pub fn triage_summary() -> Result<Detection> {
+    Detection::parse(TRIAGE_SUMMARY.0, TRIAGE_SUMMARY.1)
+}
+
+/// Refuses a parameter that none of `queries` declares.
+pub fn check_declared(values: &BTreeMap<String, String>, queries: &[&Detection]) -> Result<()> {
+    for name in values.keys() {
+        if !queries.iter().any(|q| q.params.iter().any(|p| &p.name == name)) {
+            let mut known: Vec<&str> = queries.iter().flat_map(|q| q.params.iter().map(|p| p.name.as_str())).collect();
+            known.sort();
+            known.dedup();
+            return Err(Error::Parameter {
+                name: name.clone(),
+                message: format!("no such parameter (declared: {})", known.join(", ")),
+            });
+        }
+    }
+    Ok(())
 }
 
 impl Detection {
@@ -139,9 +185,13 @@ impl Detection {
     /// Every declared parameter bound to its default, overridden by `values` (name → text).
     /// Unknown names and unparsable values are errors.
     pub fn bind(&self, values: &BTreeMap<String, String>) -> Result<HashMap<String, ScalarValue>> {
-        for name in values.keys() {
-            self.param(name)?;
-        }
+        check_declared(values, &[self])?;
+        self.bind_declared(values)
+    }
+
+    /// As [`Detection::bind`], ignoring values for parameters this query does not declare
+    /// (they belong to another query of the same run).
+    pub fn bind_declared(&self, values: &BTreeMap<String, String>) -> Result<HashMap<String, ScalarValue>> {
         self.params
             .iter()
             .map(|spec| {
@@ -222,7 +272,10 @@ mod tests {
 
     #[test]
     fn catalog_headers_parse_and_declare_every_placeholder() {
-        for detection in catalog().unwrap() {
+        let mut queries = catalog().unwrap();
+        queries.push(base_set().unwrap());
+        queries.push(triage_summary().unwrap());
+        for detection in queries {
             let body: String = detection
                 .sql
                 .lines()
@@ -254,6 +307,7 @@ mod tests {
         let v1 = find("v1").unwrap();
         let bind = |k: &str, v: &str| v1.bind(&BTreeMap::from([(k.to_string(), v.to_string())]));
         assert!(matches!(bind("nope", "1"), Err(Error::Parameter { .. })));
+        assert!(bind("since", "2026-11-02T00:00:00Z").is_err(), "the window belongs to the base set");
         assert!(bind("max_time_diff", "ninety").is_err());
         assert!(bind("max_time_diff", "-1").is_err());
         assert!(bind("cli_tuning", "Global-Admin").is_err());
@@ -261,7 +315,18 @@ mod tests {
         let bound = bind("max_time_diff", "90").unwrap();
         assert_eq!(bound["max_time_diff"], ScalarValue::Int64(Some(90)));
         assert_eq!(bound["cli_tuning"], ScalarValue::Utf8(Some("off".into())));
-        assert_eq!(bound["since"], ScalarValue::TimestampNanosecond(None, None));
+        let window = base_set().unwrap().bind_declared(&BTreeMap::new()).unwrap();
+        assert_eq!(window["since"], ScalarValue::TimestampNanosecond(None, None));
+    }
+
+    #[test]
+    fn selection_expands_all_and_keeps_each_once() {
+        let names = |v: &[&str]| -> Vec<String> {
+            select(&v.iter().map(|s| s.to_string()).collect::<Vec<_>>()).unwrap().into_iter().map(|d| d.name).collect()
+        };
+        assert_eq!(names(&["v2", "v1", "v2"]), ["v2", "v1"]);
+        assert_eq!(names(&["all"]), ["v1", "v2"]);
+        assert_eq!(find("v2").unwrap().output_columns.len(), 25);
     }
 
     #[test]

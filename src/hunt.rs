@@ -1,11 +1,13 @@
-//! One detection run: registering inputs and the FOCI list, binding parameters, planning,
-//! executing, and explaining failures by the input record behind them.
+//! One hunt: registering inputs, the FOCI list and the FOCI base set, binding parameters,
+//! planning each selected detection, executing, and explaining failures by the input record
+//! behind them.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use datafusion::arrow::array::RecordBatch;
 use datafusion::common::ParamValues;
+use datafusion::dataframe::DataFrame;
 use datafusion::physical_plan::{ExecutionPlan, SendableRecordBatchStream, execute_stream};
 use datafusion::prelude::SessionContext;
 use futures::TryStreamExt;
@@ -16,15 +18,21 @@ use crate::foci::{self, FociSource};
 use crate::sources::{self, InputFormat, Inputs};
 use crate::stats::{self, ScanStats};
 
-/// What to hunt and how; parameters are text, parsed against the detection's header.
+/// The view every detection reads: the FOCI base set, bound to the run's window.
+pub const BASE_SET_VIEW: &str = "foci_token_requests";
+
+/// What to hunt and how; parameters are text, parsed against the queries' headers.
 #[derive(Debug, Clone)]
 pub struct HuntConfig {
     pub inputs: Vec<String>,
     pub input_format: InputFormat,
-    pub detection: String,
+    /// Detection names, or `all`.
+    pub detections: Vec<String>,
     pub foci: FociSource,
     pub params: BTreeMap<String, String>,
     pub threads: Option<usize>,
+    /// One triage row per (user, session, second app) instead of one row per pair.
+    pub summary: bool,
 }
 
 impl HuntConfig {
@@ -33,31 +41,42 @@ impl HuntConfig {
         HuntConfig {
             inputs,
             input_format: InputFormat::Auto,
-            detection: "v1".to_string(),
+            detections: vec!["v1".to_string()],
             foci: FociSource::Embedded,
             params: BTreeMap::new(),
             threads: None,
+            summary: false,
         }
     }
+}
+
+/// One planned detection of a hunt.
+pub struct DetectionRun {
+    pub detection: Detection,
+    plan: Arc<dyn ExecutionPlan>,
 }
 
 /// A planned hunt, ready to execute. Per-run state lives here, not in globals, so that several
 /// hunts can run in one process and a plan can be shipped elsewhere as it is.
 pub struct Hunt {
     pub ctx: SessionContext,
-    pub detection: Detection,
     pub inputs: Inputs,
-    plan: Arc<dyn ExecutionPlan>,
+    pub runs: Vec<DetectionRun>,
     foci_dir: tempfile::TempDir,
 }
 
 impl Hunt {
-    /// Resolves and checks the inputs, loads the FOCI list, binds the parameters and plans.
+    /// Resolves and checks the inputs, loads the FOCI list, binds the parameters and plans
+    /// every selected detection.
     pub async fn prepare(config: &HuntConfig) -> Result<Hunt> {
-        let detection = detection::find(&config.detection)?;
-        let values = detection.bind(&config.params)?;
-        let ctx = crate::session::new_context(config.threads).map_err(Error::engine("starting the engine"))?;
+        let detections = detection::select(&config.detections)?;
+        let base = detection::base_set()?;
+        let summary = if config.summary { Some(detection::triage_summary()?) } else { None };
+        let mut declaring: Vec<&Detection> = detections.iter().collect();
+        declaring.push(&base);
+        detection::check_declared(&config.params, &declaring)?;
 
+        let ctx = crate::session::new_context(config.threads).map_err(Error::engine("starting the engine"))?;
         let inputs = sources::resolve(&ctx, &config.inputs, config.input_format).await?;
         sources::register(&ctx, &inputs).await?;
 
@@ -65,24 +84,35 @@ impl Hunt {
         let foci_dir = tempfile::tempdir().map_err(|e| Error::Io { path: std::env::temp_dir(), source: e })?;
         foci::register(&ctx, &clients, foci_dir.path()).await?;
 
-        let context = format!("planning detection {}", detection.name);
-        let frame = ctx
-            .sql(&detection.sql)
-            .await
-            .and_then(|frame| frame.with_param_values(ParamValues::Map(values.into_iter().map(|(k, v)| (k, v.into())).collect())))
-            .map_err(Error::engine(context.clone()))?;
-        let plan = frame.create_physical_plan().await.map_err(Error::engine(context))?;
-        Ok(Hunt { ctx, detection, inputs, plan, foci_dir })
+        let base_frame = bound_query(&ctx, &base, &config.params).await?;
+        ctx.register_table(BASE_SET_VIEW, base_frame.into_view()).map_err(Error::engine("registering the FOCI base set"))?;
+
+        let mut runs = Vec::new();
+        for detection in detections {
+            let context = format!("planning detection {}", detection.name);
+            let pairs = bound_query(&ctx, &detection, &config.params).await?;
+            let frame = match &summary {
+                Some(summary) => summarise(&ctx, summary, &detection.name, pairs).await?,
+                None => {
+                    let columns: Vec<&str> = detection.output_columns.iter().map(String::as_str).collect();
+                    pairs.select_columns(&columns).map_err(Error::engine(context.clone()))?
+                }
+            };
+            let plan = frame.create_physical_plan().await.map_err(Error::engine(context))?;
+            runs.push(DetectionRun { detection, plan });
+        }
+        Ok(Hunt { ctx, inputs, runs, foci_dir })
     }
 
-    /// Starts the detection; rows arrive sorted as the detection orders them.
-    pub fn execute(&self) -> Result<SendableRecordBatchStream> {
-        execute_stream(Arc::clone(&self.plan), self.ctx.task_ctx()).map_err(Error::engine("running the detection"))
+    /// Starts run `index`; rows arrive sorted as its query orders them.
+    pub fn execute(&self, index: usize) -> Result<SendableRecordBatchStream> {
+        let run = self.run(index)?;
+        execute_stream(Arc::clone(&run.plan), self.ctx.task_ctx()).map_err(Error::engine("running the detection"))
     }
 
-    /// Runs the detection to completion and returns every row.
-    pub async fn collect(&self) -> Result<Vec<RecordBatch>> {
-        let stream = self.execute()?;
+    /// Runs detection `index` to completion and returns every row.
+    pub async fn collect(&self, index: usize) -> Result<Vec<RecordBatch>> {
+        let stream = self.execute(index)?;
         stream.try_collect().await.map_err(|e| self.explain(Error::engine("running the detection")(e)))
     }
 
@@ -94,9 +124,36 @@ impl Hunt {
         }
     }
 
-    /// Statistics of the execution so far (complete once the stream is drained).
-    pub fn stats(&self) -> ScanStats {
+    /// Statistics of run `index` so far (complete once its stream is drained).
+    pub fn stats(&self, index: usize) -> ScanStats {
+        let Ok(run) = self.run(index) else { return ScanStats::default() };
         let foci_dir = self.foci_dir.path().to_string_lossy().trim_start_matches('/').to_string();
-        stats::collect(&self.plan, &|location| !location.starts_with(&foci_dir))
+        stats::collect(&run.plan, &|location| !location.starts_with(&foci_dir))
+    }
+
+    fn run(&self, index: usize) -> Result<&DetectionRun> {
+        self.runs.get(index).ok_or_else(|| Error::Usage(format!("this hunt has no detection number {index}")))
     }
 }
+
+/// Plans `query` with the values of `params` it declares bound as named placeholders.
+async fn bound_query(ctx: &SessionContext, query: &Detection, params: &BTreeMap<String, String>) -> Result<DataFrame> {
+    let values = query.bind_declared(params)?;
+    let values = ParamValues::Map(values.into_iter().map(|(k, v)| (k, v.into())).collect());
+    ctx.sql(&query.sql)
+        .await
+        .and_then(|frame| frame.with_param_values(values))
+        .map_err(Error::engine(format!("planning {}", query.name)))
+}
+
+/// The triage summary over `pairs`, the full rows of detection `name`.
+async fn summarise(ctx: &SessionContext, summary: &Detection, name: &str, pairs: DataFrame) -> Result<DataFrame> {
+    let context = format!("summarising detection {name}");
+    // The view only lives while this plan is built; the logical plan keeps what it needs.
+    ctx.register_table("alerts", pairs.into_view()).map_err(Error::engine(context.clone()))?;
+    let params = BTreeMap::from([("detection".to_string(), name.to_string())]);
+    let frame = bound_query(ctx, summary, &params).await;
+    ctx.deregister_table("alerts").map_err(Error::engine(context))?;
+    frame
+}
+

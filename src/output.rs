@@ -40,16 +40,32 @@ const TABLE_CELL_CHARS: usize = 40;
 /// Where results go.
 #[derive(Debug, Clone)]
 pub struct OutputTarget {
-    pub path: Option<PathBuf>,
+    /// A file, or a folder (`true`) holding one file per detection; `None` is stdout.
+    pub path: Option<(PathBuf, bool)>,
     pub format: OutputFormat,
+}
+
+impl OutputFormat {
+    /// The file extension of the format.
+    pub fn extension(self) -> &'static str {
+        match self {
+            OutputFormat::Table => "txt",
+            OutputFormat::Csv => "csv",
+            OutputFormat::Ndjson => "ndjson",
+            OutputFormat::Json => "json",
+            OutputFormat::Parquet => "parquet",
+        }
+    }
 }
 
 impl OutputTarget {
     /// The format asked for, else the one the file name says, else a table on a terminal and
-    /// NDJSON when stdout is a pipe or file.
-    pub fn choose(path: Option<PathBuf>, format: Option<OutputFormat>) -> Result<OutputTarget> {
+    /// NDJSON when stdout is a pipe or file. With `several` detections, `path` is a folder
+    /// (created if needed) and the format defaults to NDJSON.
+    pub fn choose(path: Option<PathBuf>, format: Option<OutputFormat>, several: bool) -> Result<OutputTarget> {
         let format = match (format, &path) {
             (Some(format), _) => format,
+            (None, Some(_)) if several => OutputFormat::Ndjson,
             (None, Some(path)) => format_from_name(path).ok_or_else(|| Error::Usage(format!(
                 "cannot tell the output format from {}; use --output-format",
                 path.display()
@@ -57,21 +73,37 @@ impl OutputTarget {
             (None, None) if std::io::stdout().is_terminal() => OutputFormat::Table,
             (None, None) => OutputFormat::Ndjson,
         };
-        if format == OutputFormat::Parquet && path.is_none() && std::io::stdout().is_terminal() {
-            return Err(Error::Usage("Parquet output needs --output FILE or a redirected stdout".into()));
+        if format == OutputFormat::Parquet && path.is_none() && (several || std::io::stdout().is_terminal()) {
+            return Err(Error::Usage("Parquet output needs --output FILE (or a folder for several detections)".into()));
         }
-        Ok(OutputTarget { path, format })
+        if several && path.is_none() && format == OutputFormat::Json {
+            return Err(Error::Usage("several detections make several JSON arrays: use --output DIR or another format".into()));
+        }
+        if let (true, Some(dir)) = (several, &path) {
+            std::fs::create_dir_all(dir).map_err(|e| Error::Io { path: dir.clone(), source: e })?;
+        }
+        Ok(OutputTarget { path: path.map(|p| (p, several)), format })
+    }
+
+    /// Where detection `name`'s rows go: the folder's `<name>.<ext>` when the target is a
+    /// folder, else the target itself.
+    pub fn for_detection(&self, name: &str) -> OutputTarget {
+        let path = self.path.as_ref().map(|(path, is_dir)| match is_dir {
+            true => (path.join(format!("{name}.{}", self.format.extension())), false),
+            false => (path.clone(), false),
+        });
+        OutputTarget { path, format: self.format }
     }
 
     fn name(&self) -> String {
-        self.path.as_ref().map_or_else(|| "stdout".to_string(), |p| p.display().to_string())
+        self.path.as_ref().map_or_else(|| "stdout".to_string(), |(p, _)| p.display().to_string())
     }
 
     /// Streams `results` to the target; returns the number of rows written.
     pub async fn write(&self, mut results: SendableRecordBatchStream) -> Result<u64> {
         let fail = |e: ArrowError| Error::Output { target: self.name(), source: Box::new(e) };
         let sink: Box<dyn Write + Send> = match &self.path {
-            Some(path) => Box::new(File::create(path).map_err(|e| Error::Io { path: path.clone(), source: e })?),
+            Some((path, _)) => Box::new(File::create(path).map_err(|e| Error::Io { path: path.clone(), source: e })?),
             None => Box::new(std::io::stdout()),
         };
         let mut writer = BatchWriter::new(self.format, BufWriter::new(sink), results.schema()).map_err(fail)?;

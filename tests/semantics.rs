@@ -293,7 +293,7 @@ async fn s11_columns_come_from_the_right_sign_in() {
     let hunt = foci_hunt::hunt::Hunt::prepare(&foci_hunt::hunt::HuntConfig::new(vec![path.display().to_string()]))
         .await
         .unwrap();
-    let batches = hunt.collect().await.unwrap();
+    let batches = hunt.collect(0).await.unwrap();
     let schema = batches[0].schema();
     let order: Vec<&String> = schema.fields().iter().map(|f| f.name()).collect();
     let declared = foci_hunt::detection::find("v1").unwrap().output_columns;

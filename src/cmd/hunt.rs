@@ -32,9 +32,9 @@ pub struct HuntArgs {
     pub input: Vec<String>,
     #[arg(long, value_enum, default_value = "auto")]
     pub input_format: InputFormat,
-    /// The detection to run.
+    /// The detection to run; may repeat, or `all` (see `foci-hunt detections`).
     #[arg(long, default_value = "v1")]
-    pub detection: String,
+    pub detection: Vec<String>,
     /// The FOCI client list: `embedded`, a CSV file, or an https:// URL to download.
     #[arg(long, default_value = "embedded", value_name = "embedded|PATH|URL")]
     pub foci: String,
@@ -58,12 +58,16 @@ pub struct HuntArgs {
     /// Set any parameter the detection declares (see its SQL header).
     #[arg(long = "set", value_name = "NAME=VALUE")]
     pub set: Vec<String>,
-    /// Write alerts to this file instead of stdout.
+    /// Write alerts to this file instead of stdout (a folder of `<detection>.<ext>` files when
+    /// several detections run).
     #[arg(long, value_name = "PATH")]
     pub output: Option<PathBuf>,
     /// Default: from the --output name; else a table on a terminal, NDJSON otherwise.
     #[arg(long, value_enum)]
     pub output_format: Option<OutputFormat>,
+    /// One triage row per (detection, user, session, second app) instead of one per pair.
+    #[arg(long)]
+    pub summary: bool,
     /// Exit with status 1 when there are alerts.
     #[arg(long)]
     pub fail_on_findings: bool,
@@ -112,31 +116,45 @@ pub async fn run(args: HuntArgs) -> Result<Outcome> {
     let config = HuntConfig {
         inputs: args.input.clone(),
         input_format: args.input_format,
-        detection: args.detection.clone(),
+        detections: args.detection.clone(),
         foci: FociSource::parse(&args.foci)?,
         params: args.params(now)?,
         threads: args.threads,
+        summary: args.summary,
     };
-    let target = OutputTarget::choose(args.output.clone(), args.output_format)?;
     let hunt = Hunt::prepare(&config).await?;
-    let alerts = target.write(hunt.execute()?).await.map_err(|e| hunt.explain(e))?;
+    let several = hunt.runs.len() > 1;
+    let target = OutputTarget::choose(args.output.clone(), args.output_format, several)?;
 
-    if !args.quiet {
-        let stats = hunt.stats();
-        let skipped = match hunt.inputs.skipped.len() {
-            0 => String::new(),
-            n => format!(" ({n} files with other extensions skipped)"),
-        };
-        eprintln!(
-            "foci-hunt: {}: {} files ({} bytes){skipped}, {} rows read, {} FOCI sign-ins paired, {} alerts, {:.2}s",
-            hunt.detection.name,
-            hunt.inputs.files.len(),
-            hunt.inputs.total_bytes(),
-            stats.rows_read,
-            stats.foci_rows,
-            alerts,
-            started.elapsed().as_secs_f64()
-        );
+    let mut total = 0;
+    for (index, run) in hunt.runs.iter().enumerate() {
+        let name = &run.detection.name;
+        if several && target.path.is_none() && target.format == OutputFormat::Table {
+            println!("== {name}: {} ==", run.detection.title);
+        }
+        let rows = target.for_detection(name).write(hunt.execute(index)?).await.map_err(|e| hunt.explain(e))?;
+        total += rows;
+        if !args.quiet {
+            summary_line(&hunt, index, rows, args.summary, started);
+        }
     }
-    Ok(if alerts > 0 && args.fail_on_findings { Outcome::Findings } else { Outcome::Clean })
+    Ok(if total > 0 && args.fail_on_findings { Outcome::Findings } else { Outcome::Clean })
+}
+
+fn summary_line(hunt: &Hunt, index: usize, rows: u64, triage: bool, started: Instant) {
+    let stats = hunt.stats(index);
+    let skipped = match hunt.inputs.skipped.len() {
+        0 => String::new(),
+        n => format!(" ({n} files with other extensions skipped)"),
+    };
+    eprintln!(
+        "foci-hunt: {}: {} files ({} bytes){skipped}, {} rows read, {} FOCI sign-ins paired, {rows} {}, {:.2}s",
+        hunt.runs[index].detection.name,
+        hunt.inputs.files.len(),
+        hunt.inputs.total_bytes(),
+        stats.rows_read,
+        stats.foci_rows,
+        if triage { "sessions" } else { "alerts" },
+        started.elapsed().as_secs_f64()
+    );
 }

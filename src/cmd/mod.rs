@@ -1,5 +1,6 @@
 //! The command line: one file per subcommand, dispatched by one `match`.
 
+pub mod detections;
 pub mod hunt;
 
 use clap::{Parser, Subcommand};
@@ -16,8 +17,10 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run a detection over sign-in exports and write its alerts.
+    /// Run detections over sign-in exports and write their alerts.
     Hunt(hunt::HuntArgs),
+    /// List the detections, or show one with its parameters.
+    Detections(detections::DetectionsArgs),
 }
 
 /// How a successful command ended, for the exit code.
@@ -33,5 +36,6 @@ pub enum Outcome {
 pub async fn run(cli: Cli) -> Result<Outcome> {
     match cli.command {
         Command::Hunt(args) => hunt::run(args).await,
+        Command::Detections(args) => detections::run(args),
     }
 }

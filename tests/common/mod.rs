@@ -62,7 +62,7 @@ pub fn write_ndjson(dir: &Path, name: &str, rows: &[Value]) -> PathBuf {
 /// Runs `config` and returns the alert rows as JSON objects.
 pub async fn run(config: &HuntConfig) -> foci_hunt::Result<Vec<Map<String, Value>>> {
     let hunt = Hunt::prepare(config).await?;
-    let batches = hunt.collect().await?;
+    let batches = hunt.collect(0).await?;
     Ok(foci_hunt::output::rows_as_json(&batches).expect("rows as JSON"))
 }
 

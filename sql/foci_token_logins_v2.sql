@@ -1,0 +1,88 @@
+-- @name v2
+-- @title Detect suspicious FOCI token logins (v2, ROADtools)
+-- @description As v1, aimed at ROADtools: also keeps a token redeemed for the same app with
+-- @description another scope, and requires the second sign-in to be a successful token for
+-- @description Azure AD Graph by Azure CLI, Azure PowerShell, Copilot, Visual Studio or the Edge
+-- @description new-tab page, at most max_time_diff minutes after the first.
+-- @mitre T1651 Cloud Administration Command
+-- @mitre T1606 Forge Web Credentials
+-- @output FirstRequestTimeGenerated, FirstResult, FirstResultDescription, Identity, Location,
+-- @output FirstAppDisplayName, FirstAppId, ClientAppUsed, DeviceDetail, SecondDeviceDetail,
+-- @output IPAddress, LocationDetails, UserAgent, SecondRequestTimeGenerated, SecondResult,
+-- @output SecondResultDescription, SecondAppDisplayName, SecondAppId, SeconIncomingTokenType,
+-- @output SessionId, TimeDiff, FirstOauthScopeInfo, SecondOauthScopeInfo, FirstResourceIdentity,
+-- @output SecondResourceIdentity
+-- @param max_time_diff bigint 90 | keep pairs at most this many minute boundaries apart (always applied in v2)
+-- @param cli_tuning text(off|global-admin|global-admin-noncompliant) off | restrict Azure CLI seconds: Global Administrator scope, optionally from a non-compliant device
+--
+-- Reads foci_token_requests, the FOCI base set shared with v1 (sql/foci_token_requests.sql).
+-- Returns the @output columns, then the columns the filters and triage summaries need.
+
+WITH first_sign_ins AS (
+    -- S4: the first sign-in presented no token. D2: a session-less sign-in never pairs.
+    SELECT * FROM foci_token_requests
+    WHERE "IncomingTokenType" = 'none' AND "SessionId" <> ''
+),
+second_sign_ins AS (
+    SELECT * FROM foci_token_requests
+    WHERE "IncomingTokenType" <> 'none' AND "SessionId" <> ''
+),
+pairs AS (
+    -- S5 with every matching combination; no app inequality in v2: same-app pairs stay.
+    SELECT
+        f."TimeGenerated" AS "FirstRequestTimeGenerated",
+        f."ResultType" AS "FirstResult",
+        f."ResultDescription" AS "FirstResultDescription",
+        f."Identity" AS "Identity",
+        f."Location" AS "Location",
+        f."AppDisplayName" AS "FirstAppDisplayName",
+        f."AppId" AS "FirstAppId",
+        f."ClientAppUsed" AS "ClientAppUsed",
+        f."DeviceDetail" AS "DeviceDetail",
+        s."DeviceDetail" AS "SecondDeviceDetail",
+        f."IPAddress" AS "IPAddress",
+        f."LocationDetails" AS "LocationDetails",
+        f."UserAgent" AS "UserAgent",
+        s."TimeGenerated" AS "SecondRequestTimeGenerated",
+        -- D1: the second sign-in's own result (upstream tests and shows the first's).
+        s."ResultType" AS "SecondResult",
+        s."ResultDescription" AS "SecondResultDescription",
+        s."AppDisplayName" AS "SecondAppDisplayName",
+        s."AppId" AS "SecondAppId",
+        s."IncomingTokenType" AS "SeconIncomingTokenType",
+        f."SessionId" AS "SessionId",
+        minute_index(s."TimeGenerated") - minute_index(f."TimeGenerated") AS "TimeDiff",
+        -- Capture group 1 of the rule's regex, greedy and first match, byte for byte; '' if none.
+        coalesce(regexp_match(f."AuthenticationProcessingDetails",
+            '\{"key":"Oauth Scope Info","value":"\[(.*)\]"\}')[1], '') AS "FirstOauthScopeInfo",
+        coalesce(regexp_match(s."AuthenticationProcessingDetails",
+            '\{"key":"Oauth Scope Info","value":"\[(.*)\]"\}')[1], '') AS "SecondOauthScopeInfo",
+        f."ResourceIdentity" AS "FirstResourceIdentity",
+        s."ResourceIdentity" AS "SecondResourceIdentity",
+        f."UserPrincipalName" AS "UserPrincipalName",
+        s."AuthenticationProcessingDetails" AS "SecondAuthenticationProcessingDetails"
+    FROM first_sign_ins f
+    JOIN second_sign_ins s
+      ON f."SessionId" = s."SessionId"
+     AND f."UserPrincipalName" = s."UserPrincipalName"
+)
+SELECT *
+FROM pairs
+WHERE "TimeDiff" >= 1 AND "TimeDiff" <= $max_time_diff
+  AND "SecondAppDisplayName" IN ('Microsoft Azure CLI', 'Copilot App', 'Microsoft Azure PowerShell',
+                                 'Visual Studio - Legacy', 'Microsoft Edge Enterprise New Tab Page')
+  -- Azure AD Graph, the resource ROADtools asks for.
+  AND "SecondResourceIdentity" = '00000002-0000-0000-c000-000000000000'
+  AND "SecondResult" = '0'
+  AND (                                                                   -- S10, as in v1
+      "SecondAppDisplayName" <> 'Microsoft Azure CLI'
+      OR $cli_tuning = 'off'
+      OR ("SecondAuthenticationProcessingDetails" ILIKE '%62e90394-69f5-4237-9190-012177145e10%'
+          AND ($cli_tuning = 'global-admin' OR NOT device_is_compliant("SecondDeviceDetail")))
+  )
+ORDER BY "FirstRequestTimeGenerated", "SessionId", "SecondRequestTimeGenerated",
+         -- Beyond the documented order: ties broken so that every run prints the same bytes.
+         "FirstAppDisplayName", "SecondAppDisplayName", "FirstAppId", "SecondAppId",
+         "SeconIncomingTokenType", "FirstResult", "SecondResult", "FirstOauthScopeInfo",
+         "SecondOauthScopeInfo", "IPAddress", "DeviceDetail", "SecondDeviceDetail",
+         "FirstResourceIdentity", "UserAgent", "Identity"
