@@ -185,6 +185,10 @@ pub fn rows() -> Vec<Map<String, Value>> {
         // Fires without --max-time-diff, not with --max-time-diff 90: two hours apart.
         SignIn::new(&BRIAN, &TEAMS, "0f6e5b8d-2a7c-4d3e-8f1b-5c6d7e8f9a0b", "2026-11-02T12:00:00.0000000Z", "none"),
         SignIn::new(&BRIAN, &AZURE_POWERSHELL, "0f6e5b8d-2a7c-4d3e-8f1b-5c6d7e8f9a0b", "2026-11-02T14:05:00.0000000Z", "refreshToken"),
+        // v2 only (ROADtools): Azure PowerShell refreshed by itself for Azure AD Graph; v1
+        // ignores same-app pairs.
+        SignIn::new(&CHRIS, &AZURE_POWERSHELL, "8b4e3a6c-0d5f-4e1a-9b2c-7d8e9f0a1b2c", "2026-11-02T12:30:00.0000000Z", "none"),
+        SignIn { scopes: ga, resource: AAD_GRAPH, ..SignIn::new(&CHRIS, &AZURE_POWERSHELL, "8b4e3a6c-0d5f-4e1a-9b2c-7d8e9f0a1b2c", "2026-11-02T12:32:10.0000000Z", "refreshToken") },
         // Look-alike, same app: an admin's own Azure CLI sign-in refreshed by Azure CLI.
         SignIn::new(&ADMIN, &AZURE_CLI, "1a7f6c9e-3b8d-4e4f-9a2c-6d7e8f9a0b1c", "2026-11-02T13:00:00.0000000Z", "none"),
         SignIn { scopes: ga, ..SignIn::new(&ADMIN, &AZURE_CLI, "1a7f6c9e-3b8d-4e4f-9a2c-6d7e8f9a0b1c", "2026-11-02T13:05:00.0000000Z", "refreshToken") },

@@ -92,7 +92,7 @@ fn summary_goes_to_stderr() {
     let output = hunt(&["--input", &sample("signins.ndjson")]);
     let err = stderr(&output);
     assert!(err.starts_with("foci-hunt: v1: 1 files"), "{err}");
-    assert!(err.contains("27 rows read") && err.contains("6 alerts"), "{err}");
+    assert!(err.contains("29 rows read") && err.contains("6 alerts"), "{err}");
 }
 
 #[test]
@@ -240,4 +240,41 @@ fn set_binds_any_declared_parameter() {
     let by_set = hunt(&["--input", &input, "--quiet", "--set", "cli_tuning=global-admin", "--set", "max_time_diff=90"]);
     assert_eq!(stdout(&by_flag), stdout(&by_set));
     assert_eq!(stdout(&by_set).lines().count(), 4);
+}
+
+#[test]
+fn several_detections_write_one_file_each() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("alerts");
+    let out_text = out.display().to_string();
+    let output = hunt(&["--input", &sample("signins.parquet"), "--detection", "all", "--output", &out_text]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let v1 = std::fs::read_to_string(out.join("v1.ndjson")).unwrap();
+    let v2 = std::fs::read_to_string(out.join("v2.ndjson")).unwrap();
+    assert_eq!(v1.lines().count(), 6);
+    assert_eq!(v2.lines().count(), 2);
+    assert!(v2.contains("\"SecondOauthScopeInfo\""));
+    assert_eq!(stderr(&output).lines().filter(|l| l.starts_with("foci-hunt: v")).count(), 2);
+}
+
+#[test]
+fn sample_v2_and_summary() {
+    let output = hunt(&["--input", &sample("signins.ndjson"), "--detection", "v2", "--quiet", "--output-format", "csv"]);
+    insta::assert_snapshot!("sample_v2_csv", stdout(&output));
+    let output = hunt(&["--input", &sample("signins.ndjson"), "--detection", "v1", "--detection", "v2", "--summary", "--quiet", "--output-format", "csv"]);
+    insta::assert_snapshot!("sample_summary_csv", stdout(&output));
+}
+
+#[test]
+fn detections_lists_and_shows() {
+    let list = bin().arg("detections").output().unwrap();
+    assert_eq!(list.status.code(), Some(0));
+    let text = stdout(&list);
+    assert!(text.contains("v1") && text.contains("v2") && text.contains("T1651"), "{text}");
+    let show = bin().args(["detections", "v2"]).output().unwrap();
+    let text = stdout(&show);
+    for needle in ["Output columns (25)", "max_time_diff", "default 90", "cli_tuning", "since"] {
+        assert!(text.contains(needle), "{needle} in {text}");
+    }
+    assert_error(&bin().args(["detections", "v7"]).output().unwrap(), &["v7", "unknown detection"]);
 }

@@ -66,11 +66,18 @@ pub async fn run(config: &HuntConfig) -> foci_hunt::Result<Vec<Map<String, Value
     Ok(foci_hunt::output::rows_as_json(&batches).expect("rows as JSON"))
 }
 
-/// Hunts `rows` (one NDJSON file) with `params` and returns the alert rows.
+/// Hunts `rows` (one NDJSON file) with v1 and `params` and returns the alert rows.
 pub async fn hunt_rows(rows: &[Value], params: &[(&str, &str)]) -> Vec<Map<String, Value>> {
+    hunt_with(rows, "v1", false, params).await
+}
+
+/// Hunts `rows` with `detection`, pairs or (`summary`) triage rows.
+pub async fn hunt_with(rows: &[Value], detection: &str, summary: bool, params: &[(&str, &str)]) -> Vec<Map<String, Value>> {
     let dir = tempfile::tempdir().expect("temp dir");
     let path = write_ndjson(dir.path(), "signins.ndjson", rows);
     let mut config = HuntConfig::new(vec![path.display().to_string()]);
+    config.detections = vec![detection.to_string()];
+    config.summary = summary;
     config.params = params.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
     run(&config).await.expect("hunt")
 }
