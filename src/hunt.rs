@@ -3,14 +3,17 @@
 //! behind them.
 
 use std::collections::BTreeMap;
+use std::path::Path;
 use std::sync::Arc;
 
 use datafusion::arrow::array::RecordBatch;
+use datafusion::arrow::ipc::writer::FileWriter;
 use datafusion::common::ParamValues;
 use datafusion::dataframe::DataFrame;
 use datafusion::physical_plan::{ExecutionPlan, SendableRecordBatchStream, execute_stream};
+use datafusion::datasource::file_format::options::ArrowReadOptions;
 use datafusion::prelude::SessionContext;
-use futures::TryStreamExt;
+use futures::{StreamExt, TryStreamExt};
 
 use crate::detection::{self, Detection};
 use crate::error::{Error, Result};
@@ -62,7 +65,10 @@ pub struct Hunt {
     pub ctx: SessionContext,
     pub inputs: Inputs,
     pub runs: Vec<DetectionRun>,
-    foci_dir: tempfile::TempDir,
+    /// Set when several detections share a base set computed once: what computing it read.
+    pub base_stats: Option<ScanStats>,
+    /// The run's files: the FOCI list CSV and, when computed once, the base set.
+    work_dir: tempfile::TempDir,
 }
 
 impl Hunt {
@@ -81,11 +87,22 @@ impl Hunt {
         sources::register(&ctx, &inputs).await?;
 
         let clients = foci::load(&config.foci).await?;
-        let foci_dir = tempfile::tempdir().map_err(|e| Error::Io { path: std::env::temp_dir(), source: e })?;
-        foci::register(&ctx, &clients, foci_dir.path()).await?;
+        let work_dir = tempfile::tempdir().map_err(|e| Error::Io { path: std::env::temp_dir(), source: e })?;
+        foci::register(&ctx, &clients, work_dir.path()).await?;
 
         let base_frame = bound_query(&ctx, &base, &config.params).await?;
-        ctx.register_table(BASE_SET_VIEW, base_frame.into_view()).map_err(Error::engine("registering the FOCI base set"))?;
+        let base_stats = if detections.len() > 1 {
+            let file = work_dir.path().join("foci_token_requests.arrow");
+            let stats = materialize(&ctx, base_frame, &file, &inputs).await?;
+            ctx.register_arrow(BASE_SET_VIEW, &file.to_string_lossy(), ArrowReadOptions::default())
+                .await
+                .map_err(Error::engine("registering the FOCI base set"))?;
+            Some(stats)
+        } else {
+            // One reader: a view lets the engine push the detection's filters into the scan.
+            ctx.register_table(BASE_SET_VIEW, base_frame.into_view()).map_err(Error::engine("registering the FOCI base set"))?;
+            None
+        };
 
         let mut runs = Vec::new();
         for detection in detections {
@@ -101,7 +118,7 @@ impl Hunt {
             let plan = frame.create_physical_plan().await.map_err(Error::engine(context))?;
             runs.push(DetectionRun { detection, plan });
         }
-        Ok(Hunt { ctx, inputs, runs, foci_dir })
+        Ok(Hunt { ctx, inputs, runs, base_stats, work_dir })
     }
 
     /// Starts run `index`; rows arrive sorted as its query orders them.
@@ -124,16 +141,45 @@ impl Hunt {
         }
     }
 
-    /// Statistics of run `index` so far (complete once its stream is drained).
+    /// Statistics of run `index` so far (complete once its stream is drained). When the base
+    /// set was computed once for several detections, see `base_stats` instead.
     pub fn stats(&self, index: usize) -> ScanStats {
         let Ok(run) = self.run(index) else { return ScanStats::default() };
-        let foci_dir = self.foci_dir.path().to_string_lossy().trim_start_matches('/').to_string();
-        stats::collect(&run.plan, &|location| !location.starts_with(&foci_dir))
+        stats::collect(&run.plan, &is_input_file(self.work_dir.path()))
     }
 
     fn run(&self, index: usize) -> Result<&DetectionRun> {
         self.runs.get(index).ok_or_else(|| Error::Usage(format!("this hunt has no detection number {index}")))
     }
+}
+
+/// Tells sign-in input files from the run's own files (the FOCI list, the base set).
+fn is_input_file(work_dir: &Path) -> impl Fn(&str) -> bool + use<> {
+    let work_dir = work_dir.to_string_lossy().trim_start_matches('/').to_string();
+    move |location: &str| !location.starts_with(&work_dir)
+}
+
+/// Computes the FOCI base set once into an Arrow IPC file that every detection then reads:
+/// the inputs are scanned and parsed once however many detections run.
+async fn materialize(ctx: &SessionContext, frame: DataFrame, file: &Path, inputs: &Inputs) -> Result<ScanStats> {
+    let context = "computing the FOCI base set";
+    let plan = frame.create_physical_plan().await.map_err(Error::engine(context))?;
+    let mut stream = execute_stream(Arc::clone(&plan), ctx.task_ctx()).map_err(Error::engine(context))?;
+    let fail = |e: datafusion::arrow::error::ArrowError| Error::Output { target: file.display().to_string(), source: Box::new(e) };
+    let sink = std::fs::File::create(file).map_err(|e| Error::Io { path: file.to_path_buf(), source: e })?;
+    let mut writer = FileWriter::try_new(std::io::BufWriter::new(sink), &stream.schema()).map_err(fail)?;
+    let mut rows = 0;
+    while let Some(batch) = stream.next().await {
+        let batch = batch.map_err(|e| {
+            let error = Error::engine(context)(e);
+            crate::diagnose::first_bad_record(inputs).unwrap_or(error)
+        })?;
+        rows += batch.num_rows() as u64;
+        writer.write(&batch).map_err(fail)?;
+    }
+    writer.finish().map_err(fail)?;
+    let read = stats::collect(&plan, &is_input_file(file.parent().unwrap_or(file)));
+    Ok(ScanStats { rows_read: read.rows_read, foci_rows: rows })
 }
 
 /// Plans `query` with the values of `params` it declares bound as named placeholders.

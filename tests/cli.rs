@@ -179,6 +179,7 @@ fn bad_ndjson_names_the_file_and_line() {
     let path = fixture(dir.path(), "object.ndjson", "{\"DeviceDetail\":{\"isCompliant\":true}}\n");
     let path_text = path.display().to_string();
     assert_error(&hunt(&["--input", &path_text]), &[&format!("{path_text}:1:"), "DeviceDetail is an object"]);
+    assert_error(&hunt(&["--input", &path_text, "--detection", "all"]), &[&format!("{path_text}:1:"), "DeviceDetail is an object"]);
 }
 
 #[test]
@@ -253,8 +254,15 @@ fn several_detections_write_one_file_each() {
     let v2 = std::fs::read_to_string(out.join("v2.ndjson")).unwrap();
     assert_eq!(v1.lines().count(), 6);
     assert_eq!(v2.lines().count(), 2);
+    // The base set computed once for both gives what each detection alone gives.
+    for (name, text) in [("v1", &v1), ("v2", &v2)] {
+        let alone = hunt(&["--input", &sample("signins.parquet"), "--detection", name, "--quiet", "--output-format", "ndjson"]);
+        assert_eq!(&stdout(&alone), text, "{name}");
+    }
+    let err = stderr(&output);
+    assert!(err.contains("FOCI base set, computed once for 2 detections") && err.contains("29 rows read"), "{err}");
     assert!(v2.contains("\"SecondOauthScopeInfo\""));
-    assert_eq!(stderr(&output).lines().filter(|l| l.starts_with("foci-hunt: v")).count(), 2);
+    assert_eq!(err.lines().filter(|l| l.starts_with("foci-hunt: v")).count(), 2);
 }
 
 #[test]

@@ -126,6 +126,17 @@ pub async fn run(args: HuntArgs) -> Result<Outcome> {
     let several = hunt.runs.len() > 1;
     let target = OutputTarget::choose(args.output.clone(), args.output_format, several)?;
 
+    if let (Some(stats), false) = (hunt.base_stats, args.quiet) {
+        eprintln!(
+            "foci-hunt: FOCI base set, computed once for {} detections: {} files ({} bytes){}, {} rows read, {} FOCI sign-ins",
+            hunt.runs.len(),
+            hunt.inputs.files.len(),
+            hunt.inputs.total_bytes(),
+            skipped_note(&hunt),
+            stats.rows_read,
+            stats.foci_rows
+        );
+    }
     let mut total = 0;
     for (index, run) in hunt.runs.iter().enumerate() {
         let name = &run.detection.name;
@@ -141,20 +152,28 @@ pub async fn run(args: HuntArgs) -> Result<Outcome> {
     Ok(if total > 0 && args.fail_on_findings { Outcome::Findings } else { Outcome::Clean })
 }
 
-fn summary_line(hunt: &Hunt, index: usize, rows: u64, triage: bool, started: Instant) {
-    let stats = hunt.stats(index);
-    let skipped = match hunt.inputs.skipped.len() {
+fn skipped_note(hunt: &Hunt) -> String {
+    match hunt.inputs.skipped.len() {
         0 => String::new(),
         n => format!(" ({n} files with other extensions skipped)"),
-    };
+    }
+}
+
+fn summary_line(hunt: &Hunt, index: usize, rows: u64, triage: bool, started: Instant) {
+    let name = &hunt.runs[index].detection.name;
+    let unit = if triage { "sessions" } else { "alerts" };
+    let elapsed = started.elapsed().as_secs_f64();
+    if hunt.base_stats.is_some() {
+        eprintln!("foci-hunt: {name}: {rows} {unit}, {elapsed:.2}s");
+        return;
+    }
+    let stats = hunt.stats(index);
     eprintln!(
-        "foci-hunt: {}: {} files ({} bytes){skipped}, {} rows read, {} FOCI sign-ins paired, {rows} {}, {:.2}s",
-        hunt.runs[index].detection.name,
+        "foci-hunt: {name}: {} files ({} bytes){}, {} rows read, {} FOCI sign-ins paired, {rows} {unit}, {elapsed:.2}s",
         hunt.inputs.files.len(),
         hunt.inputs.total_bytes(),
+        skipped_note(hunt),
         stats.rows_read,
         stats.foci_rows,
-        if triage { "sessions" } else { "alerts" },
-        started.elapsed().as_secs_f64()
     );
 }
