@@ -8,6 +8,7 @@
 //! - [`window`]: `--now/--lookback/--since/--until` as detection parameters.
 //! - [`session`]: the DataFusion session configuration.
 //! - [`functions`]: SQL functions with KQL semantics (`minute_index`, `device_is_compliant`).
+//! - [`generate`]: the synthetic sign-in lake with planted attacks and ground truth.
 //! - [`hunt`]: one run: register, bind, plan, execute, explain failures.
 //! - [`diagnose`]: naming the file and line behind a failed NDJSON scan.
 //! - [`stats`]: rows read and paired, from the executed plan's metrics.
@@ -22,6 +23,7 @@ pub mod diagnose;
 pub mod error;
 pub mod foci;
 pub mod functions;
+pub mod generate;
 pub mod hunt;
 pub mod output;
 pub mod sample;

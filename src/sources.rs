@@ -169,6 +169,11 @@ pub async fn resolve(ctx: &SessionContext, inputs: &[String], format: InputForma
         let mut found = 0;
         for meta in listed {
             let url = format!("{store_prefix}/{}", meta.location);
+            // A generated lake's answer key is not a sign-in file.
+            if !named_directly && meta.location.filename() == Some(crate::generate::GROUND_TRUTH_FILE) {
+                skipped.insert(url);
+                continue;
+            }
             match FileKind::forced(format, meta.location.as_ref()) {
                 Some(kind) => {
                     found += 1;

@@ -1,6 +1,7 @@
 //! The command line: one file per subcommand, dispatched by one `match`.
 
 pub mod detections;
+pub mod generate;
 pub mod hunt;
 
 use clap::{Parser, Subcommand};
@@ -19,6 +20,8 @@ pub struct Cli {
 pub enum Command {
     /// Run detections over sign-in exports and write their alerts.
     Hunt(hunt::HuntArgs),
+    /// Write a synthetic sign-in lake with planted attacks and its ground truth.
+    Generate(generate::GenerateArgs),
     /// List the detections, or show one with its parameters.
     Detections(detections::DetectionsArgs),
 }
@@ -37,5 +40,6 @@ pub async fn run(cli: Cli) -> Result<Outcome> {
     match cli.command {
         Command::Hunt(args) => hunt::run(args).await,
         Command::Detections(args) => detections::run(args),
+        Command::Generate(args) => generate::run(args),
     }
 }
