@@ -15,64 +15,24 @@
 -- @param max_time_diff bigint 90 | keep pairs at most this many minute boundaries apart (always applied in v2)
 -- @param cli_tuning text(off|global-admin|global-admin-noncompliant) off | restrict Azure CLI seconds: Global Administrator scope, optionally from a non-compliant device
 --
--- Reads foci_token_requests, the FOCI base set shared with v1 (sql/foci_token_requests.sql).
--- Returns the @output columns, then the columns the filters and triage summaries need.
+-- Reads foci_token_pairs (sql/foci_token_pairs.sql), the pairs v1 also reads: same source rules
+-- (S1–S5, D2, S7). No app inequality in v2: same-app pairs stay. The driver keeps the @output
+-- columns.
 
-WITH first_sign_ins AS (
-    -- S4: the first sign-in presented no token. D2: a session-less sign-in never pairs.
-    SELECT * FROM foci_token_requests
-    WHERE "IncomingTokenType" = 'none' AND "SessionId" <> ''
-),
-second_sign_ins AS (
-    SELECT * FROM foci_token_requests
-    WHERE "IncomingTokenType" <> 'none' AND "SessionId" <> ''
-),
-pairs AS (
-    -- S5 with every matching combination; no app inequality in v2: same-app pairs stay.
-    SELECT
-        f."TimeGenerated" AS "FirstRequestTimeGenerated",
-        f."ResultType" AS "FirstResult",
-        f."ResultDescription" AS "FirstResultDescription",
-        f."Identity" AS "Identity",
-        f."Location" AS "Location",
-        f."AppDisplayName" AS "FirstAppDisplayName",
-        f."AppId" AS "FirstAppId",
-        f."ClientAppUsed" AS "ClientAppUsed",
-        f."DeviceDetail" AS "DeviceDetail",
-        s."DeviceDetail" AS "SecondDeviceDetail",
-        f."IPAddress" AS "IPAddress",
-        f."LocationDetails" AS "LocationDetails",
-        f."UserAgent" AS "UserAgent",
-        s."TimeGenerated" AS "SecondRequestTimeGenerated",
-        -- D1: the second sign-in's own result (upstream tests and shows the first's).
-        s."ResultType" AS "SecondResult",
-        s."ResultDescription" AS "SecondResultDescription",
-        s."AppDisplayName" AS "SecondAppDisplayName",
-        s."AppId" AS "SecondAppId",
-        s."IncomingTokenType" AS "SeconIncomingTokenType",
-        f."SessionId" AS "SessionId",
-        minute_index(s."TimeGenerated") - minute_index(f."TimeGenerated") AS "TimeDiff",
-        -- Capture group 1 of the rule's regex, greedy and first match, byte for byte; '' if none.
-        coalesce(regexp_match(f."AuthenticationProcessingDetails",
-            '\{"key":"Oauth Scope Info","value":"\[(.*)\]"\}')[1], '') AS "FirstOauthScopeInfo",
-        coalesce(regexp_match(s."AuthenticationProcessingDetails",
-            '\{"key":"Oauth Scope Info","value":"\[(.*)\]"\}')[1], '') AS "SecondOauthScopeInfo",
-        f."ResourceIdentity" AS "FirstResourceIdentity",
-        s."ResourceIdentity" AS "SecondResourceIdentity",
-        f."UserPrincipalName" AS "UserPrincipalName",
-        s."AuthenticationProcessingDetails" AS "SecondAuthenticationProcessingDetails"
-    FROM first_sign_ins f
-    JOIN second_sign_ins s
-      ON f."SessionId" = s."SessionId"
-     AND f."UserPrincipalName" = s."UserPrincipalName"
-)
-SELECT *
-FROM pairs
+SELECT
+    *,
+    -- Capture group 1 of the rule's regex, greedy and first match, byte for byte; '' if none.
+    coalesce(regexp_match("AuthenticationProcessingDetails",
+        '\{"key":"Oauth Scope Info","value":"\[(.*)\]"\}')[1], '') AS "FirstOauthScopeInfo",
+    coalesce(regexp_match("SecondAuthenticationProcessingDetails",
+        '\{"key":"Oauth Scope Info","value":"\[(.*)\]"\}')[1], '') AS "SecondOauthScopeInfo"
+FROM foci_token_pairs
 WHERE "TimeDiff" >= 1 AND "TimeDiff" <= $max_time_diff
   AND "SecondAppDisplayName" IN ('Microsoft Azure CLI', 'Copilot App', 'Microsoft Azure PowerShell',
                                  'Visual Studio - Legacy', 'Microsoft Edge Enterprise New Tab Page')
   -- Azure AD Graph, the resource ROADtools asks for.
   AND "SecondResourceIdentity" = '00000002-0000-0000-c000-000000000000'
+  -- D1: the second sign-in's own result (upstream's v2 tests the first's).
   AND "SecondResult" = '0'
   AND (                                                                   -- S10, as in v1
       "SecondAppDisplayName" <> 'Microsoft Azure CLI'

@@ -21,6 +21,10 @@ const CATALOG: &[(&str, &str)] = &[
 /// The FOCI base set every detection reads as the view `foci_token_requests`.
 const BASE_SET: (&str, &str) = ("foci_token_requests.sql", include_str!("../sql/foci_token_requests.sql"));
 
+/// Every first sign-in joined with every token redemption of its session, as the view
+/// `foci_token_pairs` that detections filter.
+const PAIRS: (&str, &str) = ("foci_token_pairs.sql", include_str!("../sql/foci_token_pairs.sql"));
+
 /// The triage summary over one detection's alerts (registered as the view `alerts`).
 const TRIAGE_SUMMARY: (&str, &str) = ("triage_summary.sql", include_str!("../sql/triage_summary.sql"));
 
@@ -101,6 +105,11 @@ pub fn select(names: &[String]) -> Result<Vec<Detection>> {
 /// The FOCI base set query (S1–S3) and its window parameters.
 pub fn base_set() -> Result<Detection> {
     Detection::parse(BASE_SET.0, BASE_SET.1)
+}
+
+/// The session pairing query (S4, S5, D2, S7).
+pub fn pairs() -> Result<Detection> {
+    Detection::parse(PAIRS.0, PAIRS.1)
 }
 
 /// The triage summary query.
@@ -274,6 +283,7 @@ mod tests {
     fn catalog_headers_parse_and_declare_every_placeholder() {
         let mut queries = catalog().unwrap();
         queries.push(base_set().unwrap());
+        queries.push(pairs().unwrap());
         queries.push(triage_summary().unwrap());
         for detection in queries {
             let body: String = detection

@@ -21,8 +21,10 @@ use crate::foci::{self, FociSource};
 use crate::sources::{self, InputFormat, Inputs};
 use crate::stats::{self, ScanStats};
 
-/// The view every detection reads: the FOCI base set, bound to the run's window.
+/// The FOCI base set, bound to the run's window.
 pub const BASE_SET_VIEW: &str = "foci_token_requests";
+/// The session pairs over the base set, which every detection filters.
+pub const PAIRS_VIEW: &str = "foci_token_pairs";
 
 /// What to hunt and how; parameters are text, parsed against the queries' headers.
 #[derive(Debug, Clone)]
@@ -103,6 +105,9 @@ impl Hunt {
             ctx.register_table(BASE_SET_VIEW, base_frame.into_view()).map_err(Error::engine("registering the FOCI base set"))?;
             None
         };
+
+        let pairs = bound_query(&ctx, &detection::pairs()?, &config.params).await?;
+        ctx.register_table(PAIRS_VIEW, pairs.into_view()).map_err(Error::engine("registering the FOCI token pairs"))?;
 
         let mut runs = Vec::new();
         for detection in detections {

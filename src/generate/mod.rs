@@ -237,20 +237,11 @@ impl Background<'_> {
             self.next_serial += 1;
             // Sentinel keeps 100 ns: times are whole multiples of it.
             let at = time + self.rng.random_range(0..1_000_000_000);
-            self.heap.push(Reverse(SignIn {
-                time: at - at.rem_euclid(100),
-                serial: self.next_serial,
-                user,
-                device,
-                app,
-                token,
-                session,
-                resource,
-                global_admin_scope: false,
-                compliant: None,
-                cross_tenant,
-                failure,
-            }));
+            let mut row = SignIn::new(at, self.next_serial, user, app, token, session, resource);
+            row.device = device;
+            row.cross_tenant = cross_tenant;
+            row.failure = failure;
+            self.heap.push(Reverse(row));
         }
         size
     }

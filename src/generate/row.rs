@@ -37,6 +37,25 @@ pub struct SignIn {
 }
 
 impl SignIn {
+    /// A successful home-tenant sign-in on the user's first device, without Global
+    /// Administrator scope; callers change what their scenario needs.
+    pub fn new(time: i64, serial: u64, user: u32, app: App, token: &'static str, session: Option<u128>, resource: Resource) -> SignIn {
+        SignIn {
+            time: time - time.rem_euclid(100),
+            serial,
+            user,
+            device: 0,
+            app,
+            token,
+            session,
+            resource,
+            global_admin_scope: false,
+            compliant: None,
+            cross_tenant: false,
+            failure: None,
+        }
+    }
+
     pub fn session_text(&self) -> String {
         self.session.map(guid).unwrap_or_default()
     }
@@ -115,9 +134,6 @@ const COLUMNS: &[(&str, Kind)] = &[
     ("UserDisplayName", Kind::Text), ("UserId", Kind::Text), ("UserPrincipalName", Kind::Text),
     ("UserType", Kind::Text), ("Type", Kind::Text),
 ];
-
-/// How many columns a generated row has.
-pub const COLUMN_COUNT: usize = COLUMNS.len();
 
 /// One cell of a row being written.
 enum Cell<'a> {

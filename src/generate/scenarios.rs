@@ -31,20 +31,7 @@ pub struct Planter<'a> {
 impl Planter<'_> {
     fn row(&mut self, user: u32, app: App, token: &'static str, session: Option<u128>, time: i64, resource: Resource) -> SignIn {
         *self.next_serial += 1;
-        SignIn {
-            time: time - time.rem_euclid(100),
-            serial: *self.next_serial,
-            user,
-            device: 0,
-            app,
-            token,
-            session,
-            resource,
-            global_admin_scope: false,
-            compliant: None,
-            cross_tenant: false,
-            failure: None,
-        }
+        SignIn::new(time, *self.next_serial, user, app, token, session, resource)
     }
 
     /// A random user, a fresh session id and a start that leaves three hours before the end.
