@@ -9,7 +9,8 @@
 //! - [`session`]: the DataFusion session configuration.
 //! - [`functions`]: SQL functions with KQL semantics (`minute_index`, `device_is_compliant`).
 //! - [`generate`]: the synthetic sign-in lake with planted attacks and ground truth.
-//! - [`hunt`]: one run: register, bind, plan, execute, explain failures.
+//! - [`workspace`]: a session with the inputs, the FOCI list and the rule's views.
+//! - [`hunt`]: one run: plan the selected detections, execute, explain failures.
 //! - [`diagnose`]: naming the file and line behind a failed NDJSON scan.
 //! - [`stats`]: rows read and paired, from the executed plan's metrics.
 //! - [`output`]: table, CSV, NDJSON, JSON and Parquet writers.
@@ -31,5 +32,6 @@ pub mod session;
 pub mod sources;
 pub mod stats;
 pub mod window;
+pub mod workspace;
 
 pub use error::{Error, Result};

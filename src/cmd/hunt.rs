@@ -130,8 +130,8 @@ pub async fn run(args: HuntArgs) -> Result<Outcome> {
         eprintln!(
             "foci-hunt: FOCI base set, computed once for {} detections: {} files ({} bytes){}, {} rows read, {} FOCI sign-ins",
             hunt.runs.len(),
-            hunt.inputs.files.len(),
-            hunt.inputs.total_bytes(),
+            hunt.workspace.inputs.files.len(),
+            hunt.workspace.inputs.total_bytes(),
             skipped_note(&hunt),
             stats.rows_read,
             stats.foci_rows
@@ -153,7 +153,7 @@ pub async fn run(args: HuntArgs) -> Result<Outcome> {
 }
 
 fn skipped_note(hunt: &Hunt) -> String {
-    match hunt.inputs.skipped.len() {
+    match hunt.workspace.inputs.skipped.len() {
         0 => String::new(),
         n => format!(" ({n} files with other extensions skipped)"),
     }
@@ -170,8 +170,8 @@ fn summary_line(hunt: &Hunt, index: usize, rows: u64, triage: bool, started: Ins
     let stats = hunt.stats(index);
     eprintln!(
         "foci-hunt: {name}: {} files ({} bytes){}, {} rows read, {} FOCI sign-ins paired, {rows} {unit}, {elapsed:.2}s",
-        hunt.inputs.files.len(),
-        hunt.inputs.total_bytes(),
+        hunt.workspace.inputs.files.len(),
+        hunt.workspace.inputs.total_bytes(),
         skipped_note(hunt),
         stats.rows_read,
         stats.foci_rows,
