@@ -32,6 +32,8 @@ const TRIAGE_SUMMARY: (&str, &str) = ("triage_summary.sql", include_str!("../sql
 #[derive(Debug, Clone)]
 pub struct Detection {
     pub name: String,
+    /// The view the SQL workbench registers it as: its file name without `.sql`.
+    pub view: String,
     pub title: String,
     pub description: String,
     pub mitre: Vec<String>,
@@ -169,6 +171,7 @@ impl Detection {
             }
         }
         Ok(Detection {
+            view: file.trim_end_matches(".sql").to_string(),
             name: single("name")?,
             title: single("title")?,
             description: many("description").join(" "),

@@ -56,13 +56,10 @@ pub enum Error {
         source: std::io::Error,
     },
 
-    /// The query engine failed; `context` says at which step.
-    #[error("{context}")]
-    Engine {
-        context: String,
-        #[source]
-        source: Box<DataFusionError>,
-    },
+    /// The query engine failed; `context` says at which step. The engine's message already
+    /// includes its causes, so they are not chained again.
+    #[error("{context}: {cause}")]
+    Engine { context: String, cause: Box<DataFusionError> },
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -71,7 +68,7 @@ impl Error {
     /// Wraps an engine error with the step it happened in.
     pub fn engine(context: impl Into<String>) -> impl FnOnce(DataFusionError) -> Error {
         let context = context.into();
-        move |source| Error::Engine { context, source: Box::new(source) }
+        move |cause| Error::Engine { context, cause: Box::new(cause) }
     }
 
     /// True when the error is a closed stdout (e.g. `foci-hunt hunt | head`), which is not a failure.
@@ -87,4 +84,9 @@ impl Error {
         }
         false
     }
+}
+
+/// `text` on one line: engine messages may span several, and an error is one line on stderr.
+pub fn one_line(text: &str) -> String {
+    text.lines().map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>().join(" ")
 }

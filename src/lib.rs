@@ -11,6 +11,7 @@
 //! - [`generate`]: the synthetic sign-in lake with planted attacks and ground truth.
 //! - [`workspace`]: a session with the inputs, the FOCI list and the rule's views.
 //! - [`hunt`]: one run: plan the selected detections, execute, explain failures.
+//! - [`workbench`]: the SQL workbench's statements and meta-commands.
 //! - [`diagnose`]: naming the file and line behind a failed NDJSON scan.
 //! - [`stats`]: rows read and paired, from the executed plan's metrics.
 //! - [`output`]: table, CSV, NDJSON, JSON and Parquet writers.
@@ -32,6 +33,7 @@ pub mod session;
 pub mod sources;
 pub mod stats;
 pub mod window;
+pub mod workbench;
 pub mod workspace;
 
 pub use error::{Error, Result};

@@ -21,6 +21,6 @@ fn main() -> ExitCode {
 }
 
 fn fail(error: anyhow::Error) -> ExitCode {
-    eprintln!("foci-hunt: error: {error:#}");
+    eprintln!("foci-hunt: error: {}", foci_hunt::error::one_line(&format!("{error:#}")));
     ExitCode::from(2)
 }

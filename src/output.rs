@@ -100,22 +100,32 @@ impl OutputTarget {
     }
 
     /// Streams `results` to the target; returns the number of rows written.
-    pub async fn write(&self, mut results: SendableRecordBatchStream) -> Result<u64> {
-        let fail = |e: ArrowError| Error::Output { target: self.name(), source: Box::new(e) };
+    pub async fn write(&self, results: SendableRecordBatchStream) -> Result<u64> {
         let sink: Box<dyn Write + Send> = match &self.path {
             Some((path, _)) => Box::new(File::create(path).map_err(|e| Error::Io { path: path.clone(), source: e })?),
             None => Box::new(std::io::stdout()),
         };
-        let mut writer = BatchWriter::new(self.format, BufWriter::new(sink), results.schema()).map_err(fail)?;
-        let mut rows = 0;
-        while let Some(batch) = results.next().await {
-            let batch = batch.map_err(Error::engine("running the detection"))?;
-            rows += batch.num_rows() as u64;
-            writer.write(&batch).map_err(fail)?;
-        }
-        writer.finish().map_err(fail)?;
-        Ok(rows)
+        write_stream(self.format, sink, &self.name(), results).await
     }
+}
+
+/// Streams `results` in `format` to `sink` (named `target` in errors); returns the rows written.
+pub async fn write_stream(
+    format: OutputFormat,
+    sink: Box<dyn Write + Send>,
+    target: &str,
+    mut results: SendableRecordBatchStream,
+) -> Result<u64> {
+    let fail = |e: ArrowError| Error::Output { target: target.to_string(), source: Box::new(e) };
+    let mut writer = BatchWriter::new(format, BufWriter::new(sink), results.schema()).map_err(fail)?;
+    let mut rows = 0;
+    while let Some(batch) = results.next().await {
+        let batch = batch.map_err(Error::engine("running the query"))?;
+        rows += batch.num_rows() as u64;
+        writer.write(&batch).map_err(fail)?;
+    }
+    writer.finish().map_err(fail)?;
+    Ok(rows)
 }
 
 fn format_from_name(path: &Path) -> Option<OutputFormat> {

@@ -51,6 +51,19 @@ pub fn collect(plan: &Arc<dyn ExecutionPlan>, is_input: &dyn Fn(&str) -> bool) -
     ScanStats { rows_read: per_source.values().sum(), foci_rows: pairing_join_inputs.unwrap_or(0) }
 }
 
+/// Bytes the plan's scans have read so far (Parquet reports them; other formats count 0).
+pub fn bytes_scanned(plan: &Arc<dyn ExecutionPlan>) -> u64 {
+    let mut bytes = 0;
+    visit(plan, &mut |node| {
+        if node.is::<DataSourceExec>()
+            && let Some(metrics) = node.metrics()
+        {
+            bytes += metrics.sum_by_name("bytes_scanned").map_or(0, |v| v.as_usize() as u64);
+        }
+    });
+    bytes
+}
+
 /// Rows a scan decoded: those it passed on plus those its pushed-down filters dropped.
 fn output_rows(node: &Arc<dyn ExecutionPlan>) -> u64 {
     let Some(metrics) = node.metrics() else { return 0 };

@@ -3,6 +3,7 @@
 pub mod detections;
 pub mod generate;
 pub mod hunt;
+pub mod sql;
 
 use clap::{Parser, Subcommand};
 
@@ -22,6 +23,8 @@ pub enum Command {
     Hunt(hunt::HuntArgs),
     /// Write a synthetic sign-in lake with planted attacks and its ground truth.
     Generate(generate::GenerateArgs),
+    /// The SQL workbench: an interactive shell (or -c/-f scripts) over the inputs.
+    Sql(sql::SqlArgs),
     /// List the detections, or show one with its parameters.
     Detections(detections::DetectionsArgs),
 }
@@ -41,5 +44,6 @@ pub async fn run(cli: Cli) -> Result<Outcome> {
         Command::Hunt(args) => hunt::run(args).await,
         Command::Detections(args) => detections::run(args),
         Command::Generate(args) => generate::run(args),
+        Command::Sql(args) => sql::run(args).await,
     }
 }
