@@ -79,7 +79,7 @@ mod interactive {
 
     fn shell(home: &Path) -> PtySession {
         let mut command = Command::new(env!("CARGO_BIN_EXE_foci-hunt"));
-        command.args(["sql", "--input", &sample(), "--output-format", "csv"]).env("XDG_DATA_HOME", home).env("TERM", "dumb");
+        command.args(["sql", "--input", &sample(), "--output-format", "csv"]).env("XDG_DATA_HOME", home).env("TERM", "vt100");
         let mut session = spawn_command(command, Some(60_000)).unwrap();
         session.exp_string("foci-hunt>").unwrap();
         session
@@ -101,6 +101,15 @@ mod interactive {
         session.send_line("SELECT count(*) * 100 AS tuned FROM foci_token_logins;").unwrap();
         session.exp_string("tuned").unwrap();
         session.exp_string("500").unwrap();
+
+        // Tab completes meta-commands and table names.
+        session.send("\\detec\t").unwrap();
+        session.send_line("").unwrap();
+        session.exp_string("view foci_token_logins_v2").unwrap();
+        session.send("SELECT count(*) AS pairs FROM foci_token_pa\t").unwrap();
+        session.send_line(";").unwrap();
+        session.exp_string("pairs").unwrap();
+        session.exp_string("foci-hunt>").unwrap();
 
         session.send_line("SELECT missing_column FROM signin_logs;").unwrap();
         session.exp_string("error:").unwrap();
