@@ -122,9 +122,10 @@ pub async fn run(args: HuntArgs) -> Result<Outcome> {
         threads: args.threads,
         summary: args.summary,
     };
-    let hunt = Hunt::prepare(&config).await?;
-    let several = hunt.runs.len() > 1;
+    // The output is checked before any input is read.
+    let several = crate::detection::select(&config.detections)?.len() > 1;
     let target = OutputTarget::choose(args.output.clone(), args.output_format, several)?;
+    let hunt = Hunt::prepare(&config).await?;
 
     if let (Some(stats), false) = (hunt.base_stats, args.quiet) {
         eprintln!(
@@ -155,7 +156,7 @@ pub async fn run(args: HuntArgs) -> Result<Outcome> {
 fn skipped_note(hunt: &Hunt) -> String {
     match hunt.workspace.inputs.skipped.len() {
         0 => String::new(),
-        n => format!(" ({n} files with other extensions skipped)"),
+        n => format!(" ({n} other files skipped)"),
     }
 }
 
