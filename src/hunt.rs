@@ -51,6 +51,13 @@ pub struct DetectionRun {
     plan: Arc<dyn ExecutionPlan>,
 }
 
+impl DetectionRun {
+    /// The physical plan (its metrics fill in as it runs).
+    pub fn plan(&self) -> Arc<dyn ExecutionPlan> {
+        Arc::clone(&self.plan)
+    }
+}
+
 /// A planned hunt, ready to execute.
 pub struct Hunt {
     pub workspace: Workspace,

@@ -71,7 +71,8 @@ fn output_rows(node: &Arc<dyn ExecutionPlan>) -> u64 {
     (metrics.output_rows().unwrap_or(0) + pruned) as u64
 }
 
-fn visit(node: &Arc<dyn ExecutionPlan>, f: &mut dyn FnMut(&Arc<dyn ExecutionPlan>)) {
+/// Calls `f` on `node` and every operator below it.
+pub fn visit(node: &Arc<dyn ExecutionPlan>, f: &mut dyn FnMut(&Arc<dyn ExecutionPlan>)) {
     f(node);
     for child in node.children() {
         visit(child, f);

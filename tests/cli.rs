@@ -286,3 +286,14 @@ fn detections_lists_and_shows() {
     }
     assert_error(&bin().args(["detections", "v7"]).output().unwrap(), &["v7", "unknown detection"]);
 }
+
+#[test]
+fn bench_reports_the_hunt_beside_its_scan_floor() {
+    let output = bin().args(["bench", "--input", &sample("signins.parquet"), "--runs", "2"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let report = stdout(&output);
+    for needle in ["2 runs after a warm-up", "hunt / scan floor:", "rows read 29, alerts 6", "compute join", "peak RSS"] {
+        assert!(report.contains(needle), "{needle} in {report}");
+    }
+    assert_eq!(bin().args(["bench", "--input", &sample("signins.parquet"), "--runs", "0"]).output().unwrap().status.code(), Some(2));
+}

@@ -1,5 +1,6 @@
 //! The command line: one file per subcommand, dispatched by one `match`.
 
+pub mod bench;
 pub mod detections;
 pub mod generate;
 pub mod hunt;
@@ -21,6 +22,8 @@ pub struct Cli {
 pub enum Command {
     /// Run detections over sign-in exports and write their alerts.
     Hunt(hunt::HuntArgs),
+    /// Time a hunt over several runs beside a scan floor, with throughput and peak memory.
+    Bench(bench::BenchArgs),
     /// Write a synthetic sign-in lake with planted attacks and its ground truth.
     Generate(generate::GenerateArgs),
     /// The SQL workbench: an interactive shell (or -c/-f scripts) over the inputs.
@@ -42,6 +45,7 @@ pub enum Outcome {
 pub async fn run(cli: Cli) -> Result<Outcome> {
     match cli.command {
         Command::Hunt(args) => hunt::run(args).await,
+        Command::Bench(args) => bench::run(args).await,
         Command::Detections(args) => detections::run(args),
         Command::Generate(args) => generate::run(args),
         Command::Sql(args) => sql::run(args).await,

@@ -1,0 +1,164 @@
+//! `foci-hunt bench`: run a hunt several times after a warm-up and report wall time, per-stage
+//! compute time, throughput and peak memory, beside a scan floor measured in the same run.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use clap::Args;
+use datafusion::physical_plan::{ExecutionPlan, execute_stream};
+use futures::StreamExt;
+
+use super::Outcome;
+use crate::error::{Error, Result};
+use crate::foci::FociSource;
+use crate::hunt::{Hunt, HuntConfig};
+use crate::sources::{InputFormat, TEXT_COLUMNS, TIME_COLUMN};
+
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// A file, a folder or a glob of sign-in exports; may repeat.
+    #[arg(long, required = true, value_name = "PATH")]
+    pub input: Vec<String>,
+    #[arg(long, value_enum, default_value = "auto")]
+    pub input_format: InputFormat,
+    #[arg(long, default_value = "v1")]
+    pub detection: String,
+    /// Measured runs, after one warm-up run.
+    #[arg(long, default_value_t = 5)]
+    pub runs: usize,
+    /// Set a detection parameter.
+    #[arg(long = "set", value_name = "NAME=VALUE")]
+    pub set: Vec<String>,
+    /// Engine threads (default: all cores).
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
+}
+
+/// One measured run.
+struct Sample {
+    wall: Duration,
+    rows: u64,
+    alerts: u64,
+    /// Compute time per stage, summed over operators and partitions.
+    stages: BTreeMap<&'static str, Duration>,
+}
+
+pub async fn run(args: BenchArgs) -> Result<Outcome> {
+    if args.runs == 0 {
+        return Err(Error::Usage("--runs must be at least 1".into()));
+    }
+    let mut params = BTreeMap::new();
+    for assignment in &args.set {
+        let (name, value) = assignment
+            .split_once('=')
+            .ok_or_else(|| Error::Parameter { name: assignment.clone(), message: "--set needs NAME=VALUE".into() })?;
+        params.insert(name.to_string(), value.to_string());
+    }
+    let config = HuntConfig {
+        inputs: args.input.clone(),
+        input_format: args.input_format,
+        detections: vec![args.detection.clone()],
+        foci: FociSource::Embedded,
+        params,
+        threads: args.threads,
+        summary: false,
+    };
+    let mut hunts = Vec::new();
+    let mut floors = Vec::new();
+    for run in 0..=args.runs {
+        let hunt = measure_hunt(&config).await?;
+        let floor = measure_scan_floor(&config).await?;
+        if run > 0 {
+            hunts.push(hunt);
+            floors.push(floor);
+        }
+    }
+    let bytes = Hunt::prepare(&config).await?.workspace.inputs.total_bytes();
+    print_report(&args, &hunts, &floors, bytes);
+    Ok(Outcome::Clean)
+}
+
+async fn measure_hunt(config: &HuntConfig) -> Result<Sample> {
+    let started = Instant::now();
+    let hunt = Hunt::prepare(config).await?;
+    let mut stream = hunt.execute(0)?;
+    let mut alerts = 0;
+    while let Some(batch) = stream.next().await {
+        alerts += batch.map_err(|e| hunt.explain(Error::engine("running the detection")(e)))?.num_rows() as u64;
+    }
+    let wall = started.elapsed();
+    let stats = hunt.stats(0);
+    let stages = hunt.runs.first().map(|run| stage_times(&run.plan())).unwrap_or_default();
+    Ok(Sample { wall, rows: stats.rows_read, alerts, stages })
+}
+
+/// Reading the columns the detections use from the same files, with no filter and no join.
+async fn measure_scan_floor(config: &HuntConfig) -> Result<Sample> {
+    let started = Instant::now();
+    let hunt = Hunt::prepare(config).await?;
+    let ctx = &hunt.workspace.ctx;
+    let columns: Vec<String> = std::iter::once(TIME_COLUMN).chain(TEXT_COLUMNS.iter().copied()).map(|c| format!("\"{c}\"")).collect();
+    let frame = ctx
+        .sql(&format!("SELECT {} FROM signin_logs", columns.join(", ")))
+        .await
+        .map_err(Error::engine("planning the scan floor"))?;
+    let plan = frame.create_physical_plan().await.map_err(Error::engine("planning the scan floor"))?;
+    let mut stream = execute_stream(plan.clone(), ctx.task_ctx()).map_err(Error::engine("running the scan floor"))?;
+    let mut rows = 0;
+    while let Some(batch) = stream.next().await {
+        rows += batch.map_err(|e| hunt.explain(Error::engine("running the scan floor")(e)))?.num_rows() as u64;
+    }
+    Ok(Sample { wall: started.elapsed(), rows, alerts: 0, stages: stage_times(&plan) })
+}
+
+/// Compute time by stage: scans (and what filters and projects their rows), joins, sorting.
+fn stage_times(plan: &std::sync::Arc<dyn ExecutionPlan>) -> BTreeMap<&'static str, Duration> {
+    let mut stages = BTreeMap::new();
+    crate::stats::visit(plan, &mut |node| {
+        let stage = match node.name() {
+            n if n.contains("Join") => "join",
+            n if n.contains("Sort") => "sort + output",
+            "DataSourceExec" | "FilterExec" | "ProjectionExec" | "RepartitionExec" | "CoalesceBatchesExec" => "scan + filter",
+            _ => "other",
+        };
+        let nanos = node.metrics().and_then(|m| m.elapsed_compute()).unwrap_or(0);
+        *stages.entry(stage).or_insert(Duration::ZERO) += Duration::from_nanos(nanos as u64);
+    });
+    stages
+}
+
+fn median(mut values: Vec<Duration>) -> Duration {
+    values.sort();
+    values[values.len() / 2]
+}
+
+/// The process's peak resident memory, from `/proc/self/status` (Linux).
+fn peak_rss_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
+}
+
+fn print_report(args: &BenchArgs, hunts: &[Sample], floors: &[Sample], bytes: u64) {
+    let walls: Vec<Duration> = hunts.iter().map(|s| s.wall).collect();
+    let (min, max) = (walls.iter().min().copied().unwrap_or_default(), walls.iter().max().copied().unwrap_or_default());
+    let hunt_median = median(walls);
+    let floor_median = median(floors.iter().map(|s| s.wall).collect());
+    let rows = hunts.first().map_or(0, |s| s.rows);
+    let seconds = hunt_median.as_secs_f64().max(1e-9);
+    println!("detection {} over {} bytes, {} runs after a warm-up", args.detection, bytes, hunts.len());
+    println!("hunt        wall min {:>9.3}s  median {:>9.3}s  max {:>9.3}s", min.as_secs_f64(), seconds, max.as_secs_f64());
+    println!("scan floor  wall median {:>9.3}s  ({} rows)", floor_median.as_secs_f64(), floors.first().map_or(0, |s| s.rows));
+    println!("hunt / scan floor: {:.2}", seconds / floor_median.as_secs_f64().max(1e-9));
+    println!("throughput  {:.0} rows/s, {:.1} MB/s read", rows as f64 / seconds, bytes as f64 / seconds / 1e6);
+    println!("rows read {rows}, alerts {}", hunts.first().map_or(0, |s| s.alerts));
+    for stage in ["scan + filter", "join", "sort + output", "other"] {
+        let times: Vec<Duration> = hunts.iter().map(|s| s.stages.get(stage).copied().unwrap_or_default()).collect();
+        println!("compute {stage:<14} median {:>9.3}s (summed over threads)", median(times).as_secs_f64());
+    }
+    match peak_rss_bytes() {
+        Some(peak) => println!("peak RSS {:.1} MiB", peak as f64 / (1 << 20) as f64),
+        None => println!("peak RSS unknown"),
+    }
+}
