@@ -49,7 +49,9 @@ SELECT
     f."ResourceIdentity" AS "FirstResourceIdentity",
     s."ResourceIdentity" AS "SecondResourceIdentity",
     f."UserPrincipalName" AS "UserPrincipalName"
-FROM first_sign_ins f
-JOIN second_sign_ins s
+-- Token redemptions first: the engine builds its hash table from the left side, and once a
+-- detection's filters on the second sign-in are pushed down, that side is the small one.
+FROM second_sign_ins s
+JOIN first_sign_ins f
   ON f."SessionId" = s."SessionId"
  AND f."UserPrincipalName" = s."UserPrincipalName"

@@ -56,7 +56,6 @@ pub fn check_record(line: &str) -> Result<(), String> {
     if let Some(time) = fields.get(TIME_COLUMN) {
         match time {
             Value::Null => {}
-            Value::String(text) if text.is_empty() => {}
             Value::String(text) => {
                 string_to_timestamp_nanos(text)
                     .map_err(|e| format!("{TIME_COLUMN} {text:?} is not an RFC 3339 time: {e}"))?;
@@ -100,6 +99,7 @@ mod tests {
         assert!(check_record("{not json").unwrap_err().contains("not valid JSON"));
         assert!(check_record("[1]").unwrap_err().contains("an array"));
         assert!(check_record(r#"{"TimeGenerated":"yesterday"}"#).unwrap_err().contains("RFC 3339"));
+        assert!(check_record(r#"{"TimeGenerated":""}"#).unwrap_err().contains("RFC 3339"));
         assert!(check_record(r#"{"TimeGenerated":1700000000}"#).unwrap_err().contains("a number"));
         assert!(check_record(r#"{"DeviceDetail":{"isCompliant":true}}"#).unwrap_err().contains("DeviceDetail is an object"));
     }

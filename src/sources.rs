@@ -199,14 +199,11 @@ pub async fn resolve(ctx: &SessionContext, inputs: &[String], format: InputForma
     Ok(Inputs { files: files.into_iter().collect(), skipped: skipped.into_iter().collect() })
 }
 
-/// The schema every source table declares. NDJSON reads `TimeGenerated` as text and the view
-/// parses it; Parquet timestamps of any unit and zone are cast to UTC nanoseconds on read.
-fn table_schema(kind: FileKind) -> SchemaRef {
-    let time_type = match kind {
-        FileKind::Parquet => DataType::Timestamp(TimeUnit::Nanosecond, None),
-        FileKind::Ndjson | FileKind::NdjsonGzip => DataType::Utf8,
-    };
-    let mut fields = vec![Field::new(TIME_COLUMN, time_type, true)];
+/// The schema every source table declares. `TimeGenerated` is a UTC nanosecond timestamp:
+/// Parquet timestamps of any unit and zone are cast on read, and NDJSON text is parsed while
+/// each line is decoded, so every row read is checked even if no query looks at its time.
+fn table_schema() -> SchemaRef {
+    let mut fields = vec![Field::new(TIME_COLUMN, DataType::Timestamp(TimeUnit::Nanosecond, None), true)];
     fields.extend(TEXT_COLUMNS.iter().map(|c| Field::new(*c, DataType::Utf8, true)));
     Arc::new(Schema::new(fields))
 }
@@ -237,26 +234,21 @@ pub async fn register(ctx: &SessionContext, inputs: &Inputs) -> Result<()> {
             .map_err(Error::engine("listing inputs"))?;
         let config = ListingTableConfig::new_with_multi_paths(urls)
             .with_listing_options(ListingOptions::new(format).with_file_extension(""))
-            .with_schema(table_schema(kind));
+            .with_schema(table_schema());
         let table = ListingTable::try_new(config).map_err(Error::engine("listing inputs"))?;
         ctx.register_table(kind.table_name(), Arc::new(table)).map_err(Error::engine("listing inputs"))?;
-        selects.push(canonical_select(kind));
+        selects.push(canonical_select(kind.table_name()));
     }
     let view = format!("CREATE VIEW signin_logs AS {}", selects.join("\nUNION ALL\n"));
     ctx.sql(&view).await.map_err(Error::engine("creating signin_logs"))?;
     Ok(())
 }
 
-/// The SELECT that turns one source table into canonical rows.
-fn canonical_select(kind: FileKind) -> String {
-    let time = match kind {
-        FileKind::Parquet => format!("\"{TIME_COLUMN}\""),
-        // '' is a missing time, not a parse error.
-        FileKind::Ndjson | FileKind::NdjsonGzip => format!("CAST(NULLIF(\"{TIME_COLUMN}\", '') AS TIMESTAMP)"),
-    };
-    let mut columns = vec![format!("{time} AS \"{TIME_COLUMN}\"")];
+/// The SELECT that turns one source table into canonical rows: strings are never null.
+fn canonical_select(table: &str) -> String {
+    let mut columns = vec![format!("\"{TIME_COLUMN}\"")];
     columns.extend(TEXT_COLUMNS.iter().map(|c| format!("COALESCE(\"{c}\", '') AS \"{c}\"")));
-    format!("SELECT {} FROM {}", columns.join(", "), kind.table_name())
+    format!("SELECT {} FROM {table}", columns.join(", "))
 }
 
 /// Reads a Parquet footer and refuses a file that is not Parquet, or whose canonical columns

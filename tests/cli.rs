@@ -81,10 +81,18 @@ fn sample_alerts_under_each_tuning() {
 
 #[test]
 fn parquet_and_ndjson_samples_agree() {
-    let from_ndjson = hunt(&["--input", &sample("signins.ndjson"), "--quiet"]);
-    let from_parquet = hunt(&["--input", &sample("signins.parquet"), "--quiet"]);
-    assert_eq!(stdout(&from_ndjson), stdout(&from_parquet));
-    assert!(!stdout(&from_ndjson).is_empty());
+    for extra in [vec![], vec!["--detection", "v2"], vec!["--detection", "v2", "--cli-tuning", "global-admin"], vec!["--summary"]] {
+        let run = |file: &str| {
+            let mut args = vec!["--input".to_string(), sample(file), "--quiet".to_string()];
+            args.extend(extra.iter().map(|a| a.to_string()));
+            let output = hunt(&args.iter().map(String::as_str).collect::<Vec<_>>());
+            assert_eq!(output.status.code(), Some(0), "{extra:?} {file}: {}", stderr(&output));
+            stdout(&output)
+        };
+        let from_ndjson = run("signins.ndjson");
+        assert_eq!(from_ndjson, run("signins.parquet"), "{extra:?}");
+        assert!(!from_ndjson.is_empty(), "{extra:?}");
+    }
 }
 
 #[test]
@@ -175,6 +183,11 @@ fn bad_ndjson_names_the_file_and_line() {
     let path = fixture(dir.path(), "time.ndjson", &format!("{good}\n{{\"TimeGenerated\":\"02/11/2026 10:00\"}}\n"));
     let path_text = path.display().to_string();
     assert_error(&hunt(&["--input", &path_text]), &[&format!("{path_text}:2:"), "TimeGenerated", "02/11/2026 10:00"]);
+
+    // An empty time does not parse either, even on a row no detection would look at.
+    let path = fixture(dir.path(), "empty.ndjson", &format!("{good}\n{{\"TimeGenerated\":\"\",\"AppId\":\"not-foci\"}}\n"));
+    let path_text = path.display().to_string();
+    assert_error(&hunt(&["--input", &path_text]), &[&format!("{path_text}:2:"), "TimeGenerated \"\""]);
 
     let path = fixture(dir.path(), "object.ndjson", "{\"DeviceDetail\":{\"isCompliant\":true}}\n");
     let path_text = path.display().to_string();

@@ -36,7 +36,7 @@ async fn s1_since_is_inclusive_and_until_exclusive() {
 
 #[tokio::test]
 async fn s1_rows_without_a_time_never_alert() {
-    for missing in [Value::Null, json!(""), json!(null)] {
+    for missing in [Value::Null, json!(null)] {
         let rows = [with(first(T0), "TimeGenerated", missing.clone()), second(AZURE_CLI, T3)];
         assert!(hunt_rows(&rows, &[]).await.is_empty(), "first time {missing:?}");
         let rows = [first(T0), with(second(AZURE_CLI, T3), "TimeGenerated", missing.clone())];
