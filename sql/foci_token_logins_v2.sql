@@ -37,8 +37,7 @@ WHERE "TimeDiff" >= 1 AND "TimeDiff" <= $max_time_diff
   AND (                                                                   -- S10, as in v1
       "SecondAppDisplayName" <> 'Microsoft Azure CLI'
       OR $cli_tuning = 'off'
-      OR ("SecondAuthenticationProcessingDetails" ILIKE '%62e90394-69f5-4237-9190-012177145e10%'
-          AND ($cli_tuning = 'global-admin' OR NOT device_is_compliant("SecondDeviceDetail")))
+      OR ("SecondHasGlobalAdminScope" AND ($cli_tuning = 'global-admin' OR NOT "SecondDeviceIsCompliant"))
   )
 ORDER BY "FirstRequestTimeGenerated", "SessionId", "SecondRequestTimeGenerated",
          -- Beyond the documented order: ties broken so that every run prints the same bytes.

@@ -7,7 +7,8 @@
 --
 -- Columns carry the rule's output names (first sign-in unprefixed where upstream leaves them so,
 -- the second's prefixed Second*, SeconIncomingTokenType spelled as upstream), plus
--- FirstResourceIdentity, SecondResourceIdentity and UserPrincipalName.
+-- FirstResourceIdentity, SecondResourceIdentity, UserPrincipalName, and the two facts the
+-- fine-tuning options test.
 
 WITH first_sign_ins AS (
     -- S4: the first sign-in presented no token. D2: a session-less sign-in never pairs.
@@ -48,7 +49,12 @@ SELECT
     s."AuthenticationProcessingDetails" AS "SecondAuthenticationProcessingDetails",
     f."ResourceIdentity" AS "FirstResourceIdentity",
     s."ResourceIdentity" AS "SecondResourceIdentity",
-    f."UserPrincipalName" AS "UserPrincipalName"
+    f."UserPrincipalName" AS "UserPrincipalName",
+    -- What the rule's fine-tuning options test on the second sign-in (S10): the Global
+    -- Administrator role id anywhere in its processing details (KQL `contains`, so any case),
+    -- and a device that is compliant (valid JSON, isCompliant true or "true").
+    s."AuthenticationProcessingDetails" ILIKE '%62e90394-69f5-4237-9190-012177145e10%' AS "SecondHasGlobalAdminScope",
+    device_is_compliant(s."DeviceDetail") AS "SecondDeviceIsCompliant"
 -- Token redemptions first: the engine builds its hash table from the left side, and once a
 -- detection's filters on the second sign-in are pushed down, that side is the small one.
 FROM second_sign_ins s
