@@ -182,18 +182,6 @@ impl Detection {
         })
     }
 
-    /// The declared parameter called `name`.
-    pub fn param(&self, name: &str) -> Result<&ParamSpec> {
-        self.params.iter().find(|p| p.name == name).ok_or_else(|| Error::Parameter {
-            name: name.to_string(),
-            message: format!(
-                "detection {} declares no such parameter (it has: {})",
-                self.name,
-                self.params.iter().map(|p| p.name.as_str()).collect::<Vec<_>>().join(", ")
-            ),
-        })
-    }
-
     /// Every declared parameter bound to its default, overridden by `values` (name → text).
     /// Unknown names and unparsable values are errors.
     pub fn bind(&self, values: &BTreeMap<String, String>) -> Result<HashMap<String, ScalarValue>> {

@@ -51,12 +51,12 @@ impl Planter<'_> {
         // Every fifth is ROADtools-style: the same app redeemed again for Azure AD Graph.
         let roadtools = index % 5 == 4;
         let (first_app, second_app) = if roadtools {
-            let app = if index % 2 == 0 { AZURE_CLI } else { AZURE_POWERSHELL };
+            let app = if index.is_multiple_of(2) { AZURE_CLI } else { AZURE_POWERSHELL };
             (app, app)
         } else {
             (first_app, [AZURE_CLI, AZURE_POWERSHELL, AZURE_CLI, O365_MANAGEMENT][index % 4])
         };
-        let resource = if roadtools || index % 2 == 0 { AAD_GRAPH } else { MS_GRAPH };
+        let resource = if roadtools || index.is_multiple_of(2) { AAD_GRAPH } else { MS_GRAPH };
         let first = self.row(user, first_app, "none", Some(session), at, MS_GRAPH);
         let token = if index % 4 == 1 { "primaryRefreshToken" } else { "refreshToken" };
         let mut second = self.row(user, second_app, token, Some(session), at + delay, resource);
