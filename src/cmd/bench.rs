@@ -121,7 +121,10 @@ fn stage_times(plan: &std::sync::Arc<dyn ExecutionPlan>) -> BTreeMap<&'static st
             "DataSourceExec" | "FilterExec" | "ProjectionExec" | "RepartitionExec" | "CoalesceBatchesExec" => "scan + filter",
             _ => "other",
         };
-        let nanos = node.metrics().and_then(|m| m.elapsed_compute()).unwrap_or(0);
+        let metrics = node.metrics();
+        // File scans time their decoding apart from elapsed_compute.
+        let scanning = metrics.as_ref().and_then(|m| m.sum_by_name("time_elapsed_processing")).map_or(0, |v| v.as_usize());
+        let nanos = metrics.and_then(|m| m.elapsed_compute()).unwrap_or(0) + scanning;
         *stages.entry(stage).or_insert(Duration::ZERO) += Duration::from_nanos(nanos as u64);
     });
     stages
