@@ -97,10 +97,7 @@ impl HuntArgs {
             params.insert("cli_tuning".into(), name);
         }
         for assignment in &self.set {
-            let (name, value) = assignment.split_once('=').ok_or_else(|| Error::Parameter {
-                name: assignment.clone(),
-                message: "--set needs NAME=VALUE".into(),
-            })?;
+            let (name, value) = super::parse_assignment(assignment)?;
             if params.contains_key(name) {
                 return Err(Error::Usage(format!("parameter {name} is set twice (by a flag and by --set)")));
             }

@@ -6,9 +6,11 @@ pub mod generate;
 pub mod hunt;
 pub mod sql;
 
+use std::collections::BTreeMap;
+
 use clap::{Parser, Subcommand};
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 /// Hunt FOCI refresh-token abuse in Entra ID sign-in log exports.
 #[derive(Debug, Parser)]
@@ -50,4 +52,19 @@ pub async fn run(cli: Cli) -> Result<Outcome> {
         Command::Generate(args) => generate::run(args),
         Command::Sql(args) => sql::run(args).await,
     }
+}
+
+/// Splits a `--set NAME=VALUE` argument.
+pub fn parse_assignment(assignment: &str) -> Result<(&str, &str)> {
+    assignment
+        .split_once('=')
+        .ok_or_else(|| Error::Parameter { name: assignment.to_string(), message: "--set needs NAME=VALUE".into() })
+}
+
+/// The parameters a list of `--set NAME=VALUE` arguments gives.
+pub fn parse_assignments(assignments: &[String]) -> Result<BTreeMap<String, String>> {
+    assignments
+        .iter()
+        .map(|a| parse_assignment(a).map(|(name, value)| (name.to_string(), value.to_string())))
+        .collect()
 }

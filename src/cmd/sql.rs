@@ -48,13 +48,7 @@ pub struct SqlArgs {
 }
 
 pub async fn run(args: SqlArgs) -> Result<Outcome> {
-    let mut params = std::collections::BTreeMap::new();
-    for assignment in &args.set {
-        let (name, value) = assignment
-            .split_once('=')
-            .ok_or_else(|| Error::Parameter { name: assignment.clone(), message: "--set needs NAME=VALUE".into() })?;
-        params.insert(name.to_string(), value.to_string());
-    }
+    let params = super::parse_assignments(&args.set)?;
     let stdout_is_terminal = std::io::stdout().is_terminal();
     let format = args.output_format.unwrap_or(if stdout_is_terminal { OutputFormat::Table } else { OutputFormat::Ndjson });
     if format == OutputFormat::Parquet {
@@ -98,10 +92,7 @@ pub fn split_script(text: &str) -> Vec<String> {
     let mut inputs = Vec::new();
     let mut buffer = String::new();
     for line in text.lines() {
-        match Pending::add(&mut buffer, line) {
-            Some(input) => inputs.push(input),
-            None => continue,
-        }
+        inputs.extend(add_line(&mut buffer, line));
     }
     if !buffer.trim().is_empty() {
         inputs.push(buffer);
@@ -109,23 +100,19 @@ pub fn split_script(text: &str) -> Vec<String> {
     inputs
 }
 
-/// Accumulating lines into one input, shared by scripts and the interactive shell.
-struct Pending;
-
-impl Pending {
-    /// Adds `line` to `buffer`; returns a complete input when there is one.
-    fn add(buffer: &mut String, line: &str) -> Option<String> {
-        if buffer.trim().is_empty() && line.trim_start().starts_with('\\') {
-            buffer.clear();
-            return Some(line.trim().to_string());
-        }
-        if line.trim().is_empty() && buffer.trim().is_empty() {
-            return None;
-        }
-        buffer.push_str(line);
-        buffer.push('\n');
-        line.trim_end().ends_with(';').then(|| std::mem::take(buffer))
+/// Adds `line` to the input being typed in `buffer`; returns the input once it is complete.
+/// Shared by scripts and the interactive shell.
+fn add_line(buffer: &mut String, line: &str) -> Option<String> {
+    if buffer.trim().is_empty() && line.trim_start().starts_with('\\') {
+        buffer.clear();
+        return Some(line.trim().to_string());
     }
+    if line.trim().is_empty() && buffer.trim().is_empty() {
+        return None;
+    }
+    buffer.push_str(line);
+    buffer.push('\n');
+    line.trim_end().ends_with(';').then(|| std::mem::take(buffer))
 }
 
 const META_COMMANDS: &[&str] = &["\\d", "\\detections", "\\params", "\\set", "\\timing", "\\format", "\\o", "\\explain", "\\q", "\\?"];
@@ -197,7 +184,7 @@ async fn interactive(workbench: &mut Workbench) -> Result<()> {
             Err(ReadlineError::Eof) => break,
             Err(e) => return Err(readline_error(e)),
         };
-        let Some(input) = Pending::add(&mut buffer, &line) else { continue };
+        let Some(input) = add_line(&mut buffer, &line) else { continue };
         let _ = editor.add_history_entry(input.trim());
         match workbench.run(&input).await {
             Ok(Reply::Quit) => break,
