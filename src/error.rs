@@ -86,6 +86,33 @@ impl Error {
     }
 }
 
+impl Error {
+    /// An engine failure whose root is one of ours (a bad record, an unreadable file, raised
+    /// inside a scan) becomes that error again; anything else is returned as it is.
+    pub fn into_input_cause(self) -> Error {
+        let Error::Engine { cause, .. } = &self else { return self };
+        let mut current: Option<&(dyn std::error::Error + 'static)> = Some(cause.as_ref());
+        while let Some(err) = current {
+            if let Some(ours) = err.downcast_ref::<Error>() {
+                match ours {
+                    Error::NdjsonRecord { path, line, message } => {
+                        return Error::NdjsonRecord { path: path.clone(), line: *line, message: message.clone() };
+                    }
+                    Error::Format { path, message } => return Error::Format { path: path.clone(), message: message.clone() },
+                    Error::Input { input, message } => return Error::Input { input: input.clone(), message: message.clone() },
+                    _ => {}
+                }
+            }
+            current = match err.downcast_ref::<DataFusionError>() {
+                // `source()` skips the boxed error of `External`; look inside it.
+                Some(DataFusionError::External(inner)) => Some(inner.as_ref()),
+                _ => err.source(),
+            };
+        }
+        self
+    }
+}
+
 /// `text` on one line: engine messages may span several, and an error is one line on stderr.
 pub fn one_line(text: &str) -> String {
     text.lines().map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>().join(" ")

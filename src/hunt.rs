@@ -12,7 +12,8 @@ use futures::TryStreamExt;
 use crate::detection::{self, Detection};
 use crate::error::{Error, Result};
 use crate::foci::FociSource;
-use crate::sources::InputFormat;
+use crate::lake::{LakeOptions, Window};
+use crate::session::EngineOptions;
 use crate::stats::{self, ScanStats};
 use crate::workspace::Workspace;
 
@@ -20,12 +21,13 @@ use crate::workspace::Workspace;
 #[derive(Debug, Clone)]
 pub struct HuntConfig {
     pub inputs: Vec<String>,
-    pub input_format: InputFormat,
+    /// How to read them; the window is set from `params`.
+    pub lake: LakeOptions,
     /// Detection names, or `all`.
     pub detections: Vec<String>,
     pub foci: FociSource,
     pub params: BTreeMap<String, String>,
-    pub threads: Option<usize>,
+    pub engine: EngineOptions,
     /// One triage row per (user, session, second app) instead of one row per pair.
     pub summary: bool,
 }
@@ -35,11 +37,11 @@ impl HuntConfig {
     pub fn new(inputs: Vec<String>) -> HuntConfig {
         HuntConfig {
             inputs,
-            input_format: InputFormat::Auto,
+            lake: LakeOptions::default(),
             detections: vec!["v1".to_string()],
             foci: FociSource::Embedded,
             params: BTreeMap::new(),
-            threads: None,
+            engine: EngineOptions::default(),
             summary: false,
         }
     }
@@ -77,7 +79,9 @@ impl Hunt {
         declaring.push(&base);
         detection::check_declared(&config.params, &declaring)?;
 
-        let workspace = Workspace::open(&config.inputs, config.input_format, &config.foci, config.threads).await?;
+        // Files whose folders lie outside the window are never opened.
+        let lake = LakeOptions { window: Window::from_params(&config.params)?, ..config.lake.clone() };
+        let workspace = Workspace::open(&config.inputs, &lake, &config.foci, &config.engine).await?;
         let base_stats = workspace.register_rule_views(&config.params, detections.len() > 1).await?;
 
         let mut runs = Vec::new();
@@ -117,7 +121,7 @@ impl Hunt {
     /// set was computed once for several detections, see `base_stats` instead.
     pub fn stats(&self, index: usize) -> ScanStats {
         let Ok(run) = self.run(index) else { return ScanStats::default() };
-        stats::collect(&run.plan, &self.workspace.is_input_file())
+        self.workspace.read_stats(&run.plan)
     }
 
     fn run(&self, index: usize) -> Result<&DetectionRun> {

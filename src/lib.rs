@@ -2,7 +2,8 @@
 //!
 //! The detection itself is SQL (`sql/*.sql`); this crate feeds it and runs it:
 //!
-//! - [`sources`]: `--input` values to files, Parquet footer checks, the `signin_logs` view.
+//! - [`lake`]: inputs (paths, globs, object stores, partitioned folders, export shapes) and the
+//!   canonical `signin_logs` view over them.
 //! - [`foci`]: the FOCI client list (embedded, file or URL) as the table `foci_clients`.
 //! - [`detection`]: detection files, their headers and parameter binding.
 //! - [`window`]: `--now/--lookback/--since/--until` as detection parameters.
@@ -12,7 +13,6 @@
 //! - [`workspace`]: a session with the inputs, the FOCI list and the rule's views.
 //! - [`hunt`]: one run: plan the selected detections, execute, explain failures.
 //! - [`workbench`]: the SQL workbench's statements and meta-commands.
-//! - [`diagnose`]: naming the file and line behind a failed NDJSON scan.
 //! - [`stats`]: rows read and paired, from the executed plan's metrics.
 //! - [`output`]: table, CSV, NDJSON, JSON and Parquet writers.
 //! - [`sample`]: the bundled demo sample under `data/samples/`.
@@ -21,16 +21,15 @@
 
 pub mod cmd;
 pub mod detection;
-pub mod diagnose;
 pub mod error;
 pub mod foci;
 pub mod functions;
 pub mod generate;
 pub mod hunt;
+pub mod lake;
 pub mod output;
 pub mod sample;
 pub mod session;
-pub mod sources;
 pub mod stats;
 pub mod window;
 pub mod workbench;

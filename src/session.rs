@@ -1,10 +1,25 @@
 //! The DataFusion session every command runs in: configuration and the functions detections use.
 
-use datafusion::error::Result;
+use std::sync::Arc;
+
+use datafusion::execution::memory_pool::FairSpillPool;
+use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::prelude::{SessionConfig, SessionContext};
 
-/// A session for hunting. `threads` limits the engine's parallelism (default: all cores).
-pub fn new_context(threads: Option<usize>) -> Result<SessionContext> {
+use crate::error::{Error, Result};
+
+/// `--threads` and `--memory-limit`, shared by every data command.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct EngineOptions {
+    /// Engine threads and partitions (default: all cores).
+    pub threads: Option<usize>,
+    /// Bytes the engine's operators may hold; sorts and aggregations spill to disk beyond it.
+    pub memory_limit: Option<u64>,
+}
+
+/// A session for hunting.
+pub fn new_context(engine: &EngineOptions) -> Result<SessionContext> {
+    let threads = engine.threads;
     let mut config = SessionConfig::new()
         // Sentinel columns are PascalCase; hunters type them unquoted.
         .set_bool("datafusion.sql_parser.enable_ident_normalization", false)
@@ -15,8 +30,13 @@ pub fn new_context(threads: Option<usize>) -> Result<SessionContext> {
     if let Some(threads) = threads {
         config = config.with_target_partitions(threads.max(1));
     }
-    let mut ctx = SessionContext::new_with_config(config);
+    let mut runtime = RuntimeEnvBuilder::new();
+    if let Some(limit) = engine.memory_limit {
+        runtime = runtime.with_memory_pool(Arc::new(FairSpillPool::new(limit as usize)));
+    }
+    let runtime = runtime.build_arc().map_err(Error::engine("starting the engine"))?;
+    let mut ctx = SessionContext::new_with_config_rt(config, runtime);
     crate::functions::register(&ctx);
-    datafusion_functions_json::register_all(&mut ctx)?;
+    datafusion_functions_json::register_all(&mut ctx).map_err(Error::engine("starting the engine"))?;
     Ok(ctx)
 }

@@ -17,17 +17,19 @@ use crate::detection::{self, Detection};
 use crate::error::{Error, Result};
 use crate::foci::FociSource;
 use crate::output::{OutputFormat, write_stream};
-use crate::sources::InputFormat;
+use crate::lake::LakeOptions;
+use crate::lake::json_scan::ScanShared;
+use crate::session::EngineOptions;
 use crate::workspace::Workspace;
 
 /// How to open a workbench.
 #[derive(Debug, Clone)]
 pub struct WorkbenchConfig {
     pub inputs: Vec<String>,
-    pub input_format: InputFormat,
+    pub lake: LakeOptions,
     pub foci: FociSource,
     pub params: BTreeMap<String, String>,
-    pub threads: Option<usize>,
+    pub engine: EngineOptions,
     /// Allow statements that write files or change data (COPY, INSERT).
     pub allow_write: bool,
     pub format: OutputFormat,
@@ -79,7 +81,7 @@ impl Workbench {
         let mut declaring: Vec<&Detection> = detections.iter().collect();
         declaring.push(&base);
         detection::check_declared(&config.params, &declaring)?;
-        let workspace = Workspace::open(&config.inputs, config.input_format, &config.foci, config.threads).await?;
+        let workspace = Workspace::open(&config.inputs, &config.lake, &config.foci, &config.engine).await?;
         let workbench = Workbench {
             workspace,
             detections,
@@ -277,7 +279,7 @@ impl Workbench {
             }
             None => (Box::new(std::io::stdout()), "stdout".into()),
         };
-        let progress = self.progress.then(|| Progress::start(plan.clone(), self.workspace.is_input_file()));
+        let progress = self.progress.then(|| Progress::start(plan.clone(), self.workspace.is_input_file(), Arc::clone(&self.workspace.scans)));
         let result = tokio::select! {
             result = write_stream(self.format, sink, &target, stream) => result,
             _ = tokio::signal::ctrl_c() => Err(Error::Usage("query cancelled".into())),
@@ -300,14 +302,17 @@ struct Progress {
 }
 
 impl Progress {
-    fn start(plan: Arc<dyn ExecutionPlan>, is_input: impl Fn(&str) -> bool + Send + 'static) -> Progress {
+    fn start(plan: Arc<dyn ExecutionPlan>, is_input: impl Fn(&str) -> bool + Send + 'static, scans: Arc<ScanShared>) -> Progress {
         let task = tokio::spawn(async move {
             tokio::time::sleep(Duration::from_secs(1)).await;
             let bar = ProgressBar::new_spinner();
             bar.set_style(ProgressStyle::with_template("{spinner} {elapsed} {msg}").unwrap_or_else(|_| ProgressStyle::default_spinner()));
             loop {
                 let stats = crate::stats::collect(&plan, &is_input);
-                bar.set_message(format!("{} rows, {} bytes scanned", stats.rows_read, crate::stats::bytes_scanned(&plan)));
+                let json = scans.counters.snapshot();
+                let rows = stats.rows_read + json.records;
+                let bytes = crate::stats::bytes_scanned(&plan) + json.bytes_read;
+                bar.set_message(format!("{rows} rows, {bytes} bytes scanned"));
                 bar.tick();
                 tokio::time::sleep(Duration::from_millis(200)).await;
             }

@@ -16,7 +16,9 @@ use futures::StreamExt;
 use crate::detection::{self, Detection};
 use crate::error::{Error, Result};
 use crate::foci::{self, FociSource};
-use crate::sources::{self, InputFormat, Inputs};
+use crate::lake::json_scan::ScanShared;
+use crate::lake::{self, Inputs, LakeOptions};
+use crate::session::EngineOptions;
 use crate::stats::{self, ScanStats};
 
 /// The FOCI base set, bound to the run's window.
@@ -29,20 +31,22 @@ pub const PAIRS_VIEW: &str = "foci_token_pairs";
 pub struct Workspace {
     pub ctx: SessionContext,
     pub inputs: Inputs,
+    /// The JSON scans' bad-record policy and read counts.
+    pub scans: Arc<ScanShared>,
     /// The run's files: the FOCI list CSV and, when computed once, the base set.
     work_dir: tempfile::TempDir,
 }
 
 impl Workspace {
     /// Resolves and checks the inputs and registers `signin_logs` and `foci_clients`.
-    pub async fn open(inputs: &[String], format: InputFormat, foci: &FociSource, threads: Option<usize>) -> Result<Workspace> {
-        let ctx = crate::session::new_context(threads).map_err(Error::engine("starting the engine"))?;
-        let resolved = sources::resolve(&ctx, inputs, format).await?;
-        sources::register(&ctx, &resolved).await?;
+    pub async fn open(inputs: &[String], options: &LakeOptions, foci: &FociSource, engine: &EngineOptions) -> Result<Workspace> {
+        let ctx = crate::session::new_context(engine)?;
+        let resolved = lake::resolve(&ctx, inputs, options).await?;
+        let scans = lake::register::register(&ctx, &resolved, options).await?;
         let clients = foci::load(foci).await?;
         let work_dir = tempfile::tempdir().map_err(|e| Error::Io { path: std::env::temp_dir(), source: e })?;
         foci::register(&ctx, &clients, work_dir.path()).await?;
-        Ok(Workspace { ctx, inputs: resolved, work_dir })
+        Ok(Workspace { ctx, inputs: resolved, scans, work_dir })
     }
 
     /// (Re)registers the rule's shared views with `params`: the base set and the pairs. With
@@ -96,12 +100,18 @@ impl Workspace {
             .map_err(Error::engine(format!("planning {}", query.name)))
     }
 
-    /// Replaces an engine failure by the input record that caused it, when one can be found.
+    /// Replaces an engine failure caused by an input (a bad record, an unreadable file) by
+    /// that input's own error, which names the file and line.
     pub fn explain(&self, error: Error) -> Error {
-        match error {
-            Error::Engine { .. } => crate::diagnose::first_bad_record(&self.inputs).unwrap_or(error),
-            other => other,
-        }
+        error.into_input_cause()
+    }
+
+    /// What `plan` has read so far: Parquet rows from its scans' metrics plus the JSON records
+    /// decoded in this workspace (each file counted once however many scans read it).
+    pub fn read_stats(&self, plan: &Arc<dyn datafusion::physical_plan::ExecutionPlan>) -> ScanStats {
+        let mut stats = stats::collect(plan, &self.is_input_file());
+        stats.rows_read += self.scans.counters.snapshot().records;
+        stats
     }
 
     /// Tells sign-in input files from the workspace's own files (the FOCI list, the base set).
@@ -126,7 +136,7 @@ impl Workspace {
             writer.write(&batch).map_err(fail)?;
         }
         writer.finish().map_err(fail)?;
-        let read = stats::collect(&plan, &self.is_input_file());
+        let read = self.read_stats(&plan);
         Ok(ScanStats { rows_read: read.rows_read, foci_rows: rows })
     }
 }

@@ -189,10 +189,16 @@ fn bad_ndjson_names_the_file_and_line() {
     let path_text = path.display().to_string();
     assert_error(&hunt(&["--input", &path_text]), &[&format!("{path_text}:2:"), "TimeGenerated \"\""]);
 
-    let path = fixture(dir.path(), "object.ndjson", "{\"DeviceDetail\":{\"isCompliant\":true}}\n");
+    let path = fixture(dir.path(), "object.ndjson", &format!("{good}\n[1, 2]\n"));
     let path_text = path.display().to_string();
-    assert_error(&hunt(&["--input", &path_text]), &[&format!("{path_text}:1:"), "DeviceDetail is an object"]);
-    assert_error(&hunt(&["--input", &path_text, "--detection", "all"]), &[&format!("{path_text}:1:"), "DeviceDetail is an object"]);
+    assert_error(&hunt(&["--input", &path_text]), &[&format!("{path_text}:2:"), "a JSON number, not an object"]);
+    assert_error(&hunt(&["--input", &path_text, "--detection", "all"]), &[&format!("{path_text}:2:"), "not an object"]);
+
+    // A record of another export shape in the middle of a file is named, not misread.
+    let graph = r#"{"createdDateTime":"2026-11-02T10:00:00Z","appId":"x"}"#;
+    let path = fixture(dir.path(), "mixed.ndjson", &format!("{good}\n{graph}\n"));
+    let path_text = path.display().to_string();
+    assert_error(&hunt(&["--input", &path_text]), &[&format!("{path_text}:2:"), "graph-shaped record"]);
 }
 
 #[test]

@@ -13,7 +13,7 @@ use datafusion::arrow::datatypes::{DataType, Field, Schema, TimeUnit};
 use datafusion::parquet::arrow::ArrowWriter;
 use foci_hunt::foci::FociSource;
 use foci_hunt::hunt::HuntConfig;
-use foci_hunt::sources::InputFormat;
+use foci_hunt::lake::InputFormat;
 use serde_json::{Value, json};
 
 const T0: &str = "2026-11-02T10:00:00Z";
@@ -154,7 +154,7 @@ async fn input_format_overrides_the_extension() {
     let err = run(&config(&[&path])).await.unwrap_err();
     assert!(err.to_string().contains("--input-format"), "{err}");
     let mut forced = config(&[&path]);
-    forced.input_format = InputFormat::Ndjson;
+    forced.lake.format = InputFormat::Ndjson;
     assert_eq!(run(&forced).await.unwrap().len(), 1);
 }
 

@@ -12,15 +12,12 @@ use super::Outcome;
 use crate::error::{Error, Result};
 use crate::foci::FociSource;
 use crate::hunt::{Hunt, HuntConfig};
-use crate::sources::{InputFormat, TEXT_COLUMNS, TIME_COLUMN};
+use crate::lake::{TEXT_COLUMNS, TIME_COLUMN};
 
 #[derive(Debug, Args)]
 pub struct BenchArgs {
-    /// A file, a folder or a glob of sign-in exports; may repeat.
-    #[arg(long, required = true, value_name = "PATH")]
-    pub input: Vec<String>,
-    #[arg(long, value_enum, default_value = "auto")]
-    pub input_format: InputFormat,
+    #[command(flatten)]
+    pub lake: super::LakeArgs,
     #[arg(long, default_value = "v1")]
     pub detection: String,
     /// Measured runs, after one warm-up run.
@@ -29,9 +26,8 @@ pub struct BenchArgs {
     /// Set a detection parameter.
     #[arg(long = "set", value_name = "NAME=VALUE")]
     pub set: Vec<String>,
-    /// Engine threads (default: all cores).
-    #[arg(long, value_name = "N")]
-    pub threads: Option<usize>,
+    #[command(flatten)]
+    pub engine: super::EngineArgs,
 }
 
 /// One measured run.
@@ -51,12 +47,12 @@ pub async fn run(args: BenchArgs) -> Result<Outcome> {
     }
     let params = super::parse_assignments(&args.set)?;
     let config = HuntConfig {
-        inputs: args.input.clone(),
-        input_format: args.input_format,
+        inputs: args.lake.input.clone(),
+        lake: args.lake.options(crate::lake::Window::default()),
         detections: vec![args.detection.clone()],
         foci: FociSource::Embedded,
         params,
-        threads: args.threads,
+        engine: args.engine.options()?,
         summary: false,
     };
     let mut hunts = Vec::new();

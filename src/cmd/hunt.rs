@@ -11,7 +11,6 @@ use crate::error::{Error, Result};
 use crate::foci::FociSource;
 use crate::hunt::{Hunt, HuntConfig};
 use crate::output::{OutputFormat, OutputTarget};
-use crate::sources::InputFormat;
 use crate::window::WindowFlags;
 
 /// The rule's fine-tuning options for Azure CLI seconds.
@@ -27,11 +26,8 @@ pub enum CliTuning {
 
 #[derive(Debug, Args)]
 pub struct HuntArgs {
-    /// A file, a folder (every sign-in file below it) or a glob; may repeat.
-    #[arg(long, required = true, value_name = "PATH")]
-    pub input: Vec<String>,
-    #[arg(long, value_enum, default_value = "auto")]
-    pub input_format: InputFormat,
+    #[command(flatten)]
+    pub lake: super::LakeArgs,
     /// The detection to run; may repeat, or `all` (see `foci-hunt detections`).
     #[arg(long, default_value = "v1")]
     pub detection: Vec<String>,
@@ -74,9 +70,8 @@ pub struct HuntArgs {
     /// No summary on stderr.
     #[arg(long)]
     pub quiet: bool,
-    /// Engine threads (default: all cores).
-    #[arg(long, value_name = "N")]
-    pub threads: Option<usize>,
+    #[command(flatten)]
+    pub engine: super::EngineArgs,
 }
 
 impl HuntArgs {
@@ -111,12 +106,12 @@ pub async fn run(args: HuntArgs) -> Result<Outcome> {
     let started = Instant::now();
     let now = chrono::Utc::now().timestamp_nanos_opt().unwrap_or(i64::MAX);
     let config = HuntConfig {
-        inputs: args.input.clone(),
-        input_format: args.input_format,
+        inputs: args.lake.input.clone(),
+        lake: args.lake.options(crate::lake::Window::default()),
         detections: args.detection.clone(),
         foci: FociSource::parse(&args.foci)?,
         params: args.params(now)?,
-        threads: args.threads,
+        engine: args.engine.options()?,
         summary: args.summary,
     };
     // The output is checked before any input is read.

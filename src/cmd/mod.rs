@@ -7,10 +7,13 @@ pub mod hunt;
 pub mod sql;
 
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
 
 use crate::error::{Error, Result};
+use crate::lake::{BadRecordPolicy, InputFormat, LakeOptions, ShapeChoice, Window};
+use crate::session::EngineOptions;
 
 /// Hunt FOCI refresh-token abuse in Entra ID sign-in log exports.
 #[derive(Debug, Parser)]
@@ -51,6 +54,59 @@ pub async fn run(cli: Cli) -> Result<Outcome> {
         Command::Detections(args) => detections::run(args),
         Command::Generate(args) => generate::run(args),
         Command::Sql(args) => sql::run(args).await,
+    }
+}
+
+/// Where the sign-ins are and how to read them: shared by every command that reads them.
+#[derive(Debug, Clone, Args)]
+pub struct LakeArgs {
+    /// A file, a folder (every sign-in file below it), a glob, or an object-store URL (az://,
+    /// abfss://, https://ACCOUNT.blob.core.windows.net/..., s3://, gs://, https://); may repeat.
+    #[arg(long, required = true, value_name = "PATH|URL")]
+    pub input: Vec<String>,
+    #[arg(long, value_enum, default_value = "auto")]
+    pub input_format: InputFormat,
+    /// The export shape of JSON inputs (default: told per file from its first record).
+    #[arg(long, value_enum, default_value = "auto")]
+    pub shape: ShapeChoice,
+    /// What a malformed JSON record does: stop the run (naming file and line), or be skipped and counted.
+    #[arg(long, value_enum, default_value = "fail")]
+    pub on_bad_record: BadRecordPolicy,
+    /// With `--on-bad-record skip`: write each skipped record, with its file and line, here (NDJSON).
+    #[arg(long, value_name = "PATH")]
+    pub bad_records: Option<PathBuf>,
+}
+
+impl LakeArgs {
+    pub fn options(&self, window: Window) -> LakeOptions {
+        LakeOptions {
+            format: self.input_format,
+            shape: self.shape,
+            on_bad_record: self.on_bad_record,
+            bad_records: self.bad_records.clone(),
+            window,
+        }
+    }
+}
+
+/// `--threads` and `--memory-limit`.
+#[derive(Debug, Clone, Args)]
+pub struct EngineArgs {
+    /// Engine threads (default: all cores).
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
+    /// Memory the engine's operators may hold (e.g. 512M, 2G); sorts spill to disk beyond it.
+    #[arg(long, value_name = "SIZE")]
+    pub memory_limit: Option<String>,
+}
+
+impl EngineArgs {
+    pub fn options(&self) -> Result<EngineOptions> {
+        if self.threads == Some(0) {
+            return Err(Error::Usage("--threads must be at least 1".into()));
+        }
+        let memory_limit = self.memory_limit.as_deref().map(generate::parse_size).transpose()?;
+        Ok(EngineOptions { threads: self.threads, memory_limit })
     }
 }
 

@@ -14,16 +14,12 @@ use super::Outcome;
 use crate::error::{Error, Result};
 use crate::foci::FociSource;
 use crate::output::OutputFormat;
-use crate::sources::InputFormat;
 use crate::workbench::{Reply, Workbench, WorkbenchConfig};
 
 #[derive(Debug, Args)]
 pub struct SqlArgs {
-    /// A file, a folder or a glob of sign-in exports; may repeat.
-    #[arg(long, required = true, value_name = "PATH")]
-    pub input: Vec<String>,
-    #[arg(long, value_enum, default_value = "auto")]
-    pub input_format: InputFormat,
+    #[command(flatten)]
+    pub lake: super::LakeArgs,
     /// The FOCI client list: `embedded`, a CSV file, or an https:// URL.
     #[arg(long, default_value = "embedded", value_name = "embedded|PATH|URL")]
     pub foci: String,
@@ -42,9 +38,8 @@ pub struct SqlArgs {
     /// Allow statements that write files or change data (COPY, INSERT).
     #[arg(long)]
     pub allow_write: bool,
-    /// Engine threads (default: all cores).
-    #[arg(long, value_name = "N")]
-    pub threads: Option<usize>,
+    #[command(flatten)]
+    pub engine: super::EngineArgs,
 }
 
 pub async fn run(args: SqlArgs) -> Result<Outcome> {
@@ -55,11 +50,11 @@ pub async fn run(args: SqlArgs) -> Result<Outcome> {
         return Err(Error::Usage("the workbench writes table, csv, ndjson or json; use COPY ... TO with --allow-write for Parquet".into()));
     }
     let config = WorkbenchConfig {
-        inputs: args.input,
-        input_format: args.input_format,
+        inputs: args.lake.input.clone(),
+        lake: args.lake.options(crate::lake::Window::default()),
         foci: FociSource::parse(&args.foci)?,
         params,
-        threads: args.threads,
+        engine: args.engine.options()?,
         allow_write: args.allow_write,
         format,
         progress: std::io::stderr().is_terminal(),

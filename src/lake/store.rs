@@ -1,0 +1,176 @@
+//! Object stores: turning `az://`, `abfss://`, Azure Blob `https://`, `s3://`, `gs://` and plain
+//! `http(s)://` locations into registered stores configured from each cloud's standard
+//! environment variables, and opening files from any of them as a plain reader.
+//!
+//! Credentials are read by the cloud builders from the environment and never shown: messages
+//! name a location without its query string (where a SAS token would be).
+
+use std::io::Read;
+use std::sync::Arc;
+use std::time::Duration;
+
+use datafusion::execution::object_store::ObjectStoreUrl;
+use datafusion::execution::runtime_env::RuntimeEnv;
+use datafusion::prelude::SessionContext;
+use object_store::aws::AmazonS3Builder;
+use object_store::azure::MicrosoftAzureBuilder;
+use object_store::gcp::GoogleCloudStorageBuilder;
+use object_store::http::HttpBuilder;
+use object_store::path::Path as StorePath;
+use object_store::{ObjectMeta, ObjectStore, RetryConfig};
+use url::Url;
+
+use super::json_scan::{ByteCount, CountingReader};
+use super::{FileKind, SourceFile};
+use crate::error::{Error, Result};
+
+/// `location` without its query string or password, for messages.
+pub fn redact(location: &str) -> String {
+    match Url::parse(location) {
+        Ok(mut url) if url.scheme().len() > 1 => {
+            url.set_query(None);
+            let _ = url.set_password(None);
+            url.to_string()
+        }
+        _ => location.to_string(),
+    }
+}
+
+/// True for a location on a remote store (not a local path or `file://`).
+pub fn is_remote(location: &str) -> bool {
+    Url::parse(location).is_ok_and(|u| u.scheme().len() > 1 && u.scheme() != "file")
+}
+
+/// Few, quick retries: a missing container or a refused credential should be one clear line
+/// within seconds, not minutes of backoff.
+fn retry() -> RetryConfig {
+    RetryConfig { max_retries: 2, retry_timeout: Duration::from_secs(20), ..RetryConfig::default() }
+}
+
+/// Registers the store `location` lives on, configured from the environment, and returns the
+/// location as the engine should list it (Azure `https://` blob URLs become `az://`).
+pub fn register_for(ctx: &SessionContext, location: &str) -> Result<String> {
+    let fail = |message: String| Error::Input { input: redact(location), message };
+    let url = Url::parse(location).map_err(|e| fail(e.to_string()))?;
+    let host = url.host_str().unwrap_or_default().to_string();
+    let (engine_location, store): (String, Arc<dyn ObjectStore>) = match url.scheme() {
+        "s3" | "s3a" => {
+            let store = AmazonS3Builder::from_env().with_bucket_name(&host).with_retry(retry()).build();
+            (location.to_string(), Arc::new(store.map_err(|e| fail(e.to_string()))?))
+        }
+        "gs" => {
+            let store = GoogleCloudStorageBuilder::from_env().with_bucket_name(&host).with_retry(retry()).build();
+            (location.to_string(), Arc::new(store.map_err(|e| fail(e.to_string()))?))
+        }
+        "az" | "abfs" | "abfss" => {
+            let store = MicrosoftAzureBuilder::from_env().with_url(location).with_retry(retry()).build();
+            (location.to_string(), Arc::new(store.map_err(|e| fail(e.to_string()))?))
+        }
+        "https" | "http" if is_azure_blob_host(&host) => {
+            let account = host.split('.').next().unwrap_or_default().to_string();
+            let mut segments = url.path_segments().map(|s| s.collect::<Vec<_>>()).unwrap_or_default();
+            if segments.first().is_none_or(|c| c.is_empty()) {
+                return Err(fail("an Azure Blob URL needs a container: https://ACCOUNT.blob.core.windows.net/CONTAINER/PATH".into()));
+            }
+            let container = segments.remove(0).to_string();
+            let store = MicrosoftAzureBuilder::from_env()
+                .with_account(account)
+                .with_container_name(&container)
+                .with_retry(retry())
+                .build();
+            let rest = segments.join("/");
+            (format!("az://{container}/{rest}"), Arc::new(store.map_err(|e| fail(e.to_string()))?))
+        }
+        "https" | "http" => {
+            let origin = url.origin().ascii_serialization();
+            let store = HttpBuilder::new().with_url(&origin).with_retry(retry()).build();
+            (location.to_string(), Arc::new(store.map_err(|e| fail(e.to_string()))?))
+        }
+        "file" => return Ok(location.to_string()),
+        other => {
+            return Err(fail(format!("unsupported scheme {other}:// (use a path, file://, az://, abfss://, s3://, gs:// or https://)")));
+        }
+    };
+    let engine_url = Url::parse(&engine_location).map_err(|e| fail(e.to_string()))?;
+    ctx.runtime_env().register_object_store(&engine_url, store);
+    Ok(engine_location)
+}
+
+fn is_azure_blob_host(host: &str) -> bool {
+    host.ends_with(".blob.core.windows.net") || host.ends_with(".dfs.core.windows.net")
+}
+
+/// The store and path of `file`.
+pub fn locate(file: &SourceFile, runtime: &RuntimeEnv) -> Result<(Arc<dyn ObjectStore>, StorePath)> {
+    let fail = |message: String| Error::Format { path: file.display(), message };
+    let url = Url::parse(&file.url).map_err(|e| fail(e.to_string()))?;
+    let store_url = ObjectStoreUrl::parse(&url[..url::Position::BeforePath]).map_err(|e| fail(e.to_string()))?;
+    let store = runtime.object_store(&store_url).map_err(|e| fail(e.to_string()))?;
+    let path = StorePath::from_url_path(url.path()).map_err(|e| fail(e.to_string()))?;
+    Ok((store, path))
+}
+
+/// Opens `file` for reading on a blocking thread (gzip decoded), with a count of the bytes
+/// read from storage. Local files are read directly; remote ones stream in chunks.
+pub fn open_blocking(file: &SourceFile, runtime: &RuntimeEnv, handle: &tokio::runtime::Handle) -> Result<(Box<dyn Read + Send>, ByteCount)> {
+    let fail = |message: String| Error::Format { path: file.display(), message };
+    let raw: Box<dyn Read + Send> = match Url::parse(&file.url) {
+        Ok(url) if url.scheme() == "file" => {
+            let path = url.to_file_path().map_err(|()| fail("not a local path".into()))?;
+            Box::new(std::fs::File::open(&path).map_err(|e| fail(format!("cannot open: {e}")))?)
+        }
+        _ => {
+            let (store, location) = locate(file, runtime)?;
+            let meta = ObjectMeta { location, last_modified: chrono::Utc::now(), size: file.size, e_tag: None, version: None };
+            let reader = object_store::buffered::BufReader::with_capacity(store, &meta, 4 << 20);
+            Box::new(tokio_util::io::SyncIoBridge::new_with_handle(reader, handle.clone()))
+        }
+    };
+    let (counted, bytes) = CountingReader::new(raw);
+    let reader: Box<dyn Read + Send> = match file.kind {
+        FileKind::NdjsonGzip => Box::new(flate2::read::MultiGzDecoder::new(counted)),
+        _ => Box::new(counted),
+    };
+    Ok((reader, bytes))
+}
+
+/// Copies the local file `from` to the object-store location `to` (multipart when large).
+pub async fn upload(ctx: &SessionContext, from: &std::path::Path, to: &str) -> Result<()> {
+    let fail = |message: String| Error::Output { target: redact(to), source: message.into() };
+    let engine_location = register_for(ctx, to)?;
+    let url = Url::parse(&engine_location).map_err(|e| fail(e.to_string()))?;
+    let store_url = ObjectStoreUrl::parse(&url[..url::Position::BeforePath]).map_err(|e| fail(e.to_string()))?;
+    let store = ctx.runtime_env().object_store(&store_url).map_err(|e| fail(e.to_string()))?;
+    let path = StorePath::from_url_path(url.path()).map_err(|e| fail(e.to_string()))?;
+    let mut source = tokio::fs::File::open(from).await.map_err(|e| Error::Io { path: from.to_path_buf(), source: e })?;
+    let mut sink = object_store::buffered::BufWriter::new(store, path);
+    tokio::io::copy(&mut source, &mut sink).await.map_err(|e| fail(e.to_string()))?;
+    tokio::io::AsyncWriteExt::shutdown(&mut sink).await.map_err(|e| fail(e.to_string()))?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn locations_are_shown_without_secrets() {
+        assert_eq!(
+            redact("https://acct.blob.core.windows.net/logs/x.json?sv=2024&sig=SECRET"),
+            "https://acct.blob.core.windows.net/logs/x.json"
+        );
+        assert_eq!(redact("s3://user:pass@bucket/p"), "s3://user@bucket/p");
+        assert_eq!(redact("logs/x.json"), "logs/x.json");
+        assert!(is_remote("s3://b/p") && !is_remote("/tmp/x") && !is_remote("file:///tmp/x"));
+    }
+
+    #[test]
+    fn azure_blob_urls_are_listed_as_az() {
+        let ctx = SessionContext::new();
+        let listed = register_for(&ctx, "https://acct.blob.core.windows.net/logs/y=2026/*.json").unwrap();
+        assert_eq!(listed, "az://logs/y=2026/*.json");
+        let err = register_for(&ctx, "https://acct.blob.core.windows.net/").unwrap_err();
+        assert!(err.to_string().contains("needs a container"), "{err}");
+        assert!(register_for(&ctx, "ftp://x/y").unwrap_err().to_string().contains("unsupported scheme"));
+    }
+}
