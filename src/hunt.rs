@@ -14,7 +14,7 @@ use crate::error::{Error, Result};
 use crate::foci::FociSource;
 use crate::lake::{LakeOptions, Window};
 use crate::session::EngineOptions;
-use crate::stats::{self, ScanStats};
+use crate::stats::ScanStats;
 use crate::workspace::Workspace;
 
 /// What to hunt and how; parameters are text, parsed against the queries' headers.

@@ -21,7 +21,8 @@ fn config(out: &Path, rows: u64, format: LakeFormat) -> GenerateConfig {
         format,
         files: None,
         target_file_bytes: None,
-        partition_by_day: false,
+        partition_by: None,
+        shape: foci_hunt::generate::ExportShape::Sentinel,
         overwrite: false,
         attacks: Some(60),
         lookalikes: Some(28),
@@ -35,7 +36,7 @@ fn parquet_lake() -> &'static Path {
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("lake");
         let mut config = config(&out, 12_000, LakeFormat::Parquet);
-        config.partition_by_day = true;
+        config.partition_by = Some(foci_hunt::generate::PartitionBy::Day);
         generate(&config).unwrap();
         (dir, out)
     });

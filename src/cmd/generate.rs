@@ -3,18 +3,12 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use clap::{Args, ValueEnum};
+use clap::Args;
 
 use super::Outcome;
 use crate::error::{Error, Result};
 use crate::generate::lake::LakeFormat;
-use crate::generate::{GROUND_TRUTH_FILE, GenerateConfig, generate};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum PartitionBy {
-    /// `y=YYYY/m=MM/d=DD/` folders.
-    Day,
-}
+use crate::generate::{ExportShape, GROUND_TRUTH_FILE, GenerateConfig, PartitionBy, generate};
 
 #[derive(Debug, Args)]
 pub struct GenerateArgs {
@@ -43,6 +37,9 @@ pub struct GenerateArgs {
     pub target_file_size: Option<String>,
     #[arg(long, value_enum)]
     pub partition_by: Option<PartitionBy>,
+    /// The export shape of NDJSON rows (diagnostic and graph are JSON-only).
+    #[arg(long, value_enum, default_value = "sentinel")]
+    pub shape: ExportShape,
     /// Replace a non-empty output folder.
     #[arg(long)]
     pub overwrite: bool,
@@ -71,7 +68,8 @@ pub fn run(args: GenerateArgs) -> Result<Outcome> {
         format: args.output_format,
         files: args.files,
         target_file_bytes: args.target_file_size.as_deref().map(parse_size).transpose()?,
-        partition_by_day: args.partition_by == Some(PartitionBy::Day),
+        partition_by: args.partition_by,
+        shape: args.shape,
         overwrite: args.overwrite,
         attacks: args.attacks,
         lookalikes: args.lookalikes,

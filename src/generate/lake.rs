@@ -12,6 +12,7 @@ use datafusion::parquet::arrow::ArrowWriter;
 use datafusion::parquet::basic::{Compression, ZstdLevel};
 use datafusion::parquet::file::properties::{EnabledStatistics, WriterProperties};
 
+use super::shapes::{ExportShape, reshape};
 use crate::error::{Error, Result};
 
 /// The file format of a generated lake.
@@ -53,6 +54,8 @@ impl Write for Counting {
 enum OpenFile {
     Parquet(ArrowWriter<Counting>),
     Ndjson(LineDelimitedWriter<Counting>),
+    /// NDJSON in another export shape: rows are rewritten one by one.
+    Reshaped(Counting),
 }
 
 impl OpenFile {
@@ -60,13 +63,28 @@ impl OpenFile {
         match self {
             OpenFile::Parquet(w) => w.inner().bytes + w.in_progress_size() as u64,
             OpenFile::Ndjson(w) => w.get_ref().bytes,
+            OpenFile::Reshaped(w) => w.bytes,
         }
     }
+}
+
+/// Writes `batch` (Sentinel rows) as NDJSON records of `shape`.
+fn write_reshaped(sink: &mut Counting, batch: &RecordBatch, shape: ExportShape) -> std::result::Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    let mut rows = LineDelimitedWriter::new(Vec::new());
+    rows.write(batch)?;
+    rows.finish()?;
+    for line in rows.into_inner().split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
+        let row: serde_json::Map<String, serde_json::Value> = serde_json::from_slice(line)?;
+        serde_json::to_writer(&mut *sink, &reshape(&row, shape))?;
+        sink.write_all(b"\n")?;
+    }
+    Ok(())
 }
 
 /// An open lake: files are created under a staging folder beside the output folder.
 pub struct LakeWriter {
     format: LakeFormat,
+    shape: ExportShape,
     schema: SchemaRef,
     staging: PathBuf,
     out: PathBuf,
@@ -76,7 +94,10 @@ pub struct LakeWriter {
 
 impl LakeWriter {
     /// Checks `out` (absent, empty, or replaceable with `overwrite`) and opens a staging folder.
-    pub fn create(out: &Path, format: LakeFormat, schema: SchemaRef, overwrite: bool) -> Result<LakeWriter> {
+    pub fn create(out: &Path, format: LakeFormat, shape: ExportShape, schema: SchemaRef, overwrite: bool) -> Result<LakeWriter> {
+        if format == LakeFormat::Parquet && shape != ExportShape::Sentinel {
+            return Err(Error::Usage("the diagnostic and graph shapes are JSON exports: use --output-format ndjson".into()));
+        }
         let io = |path: &Path| {
             let path = path.to_path_buf();
             move |source| Error::Io { path, source }
@@ -98,7 +119,7 @@ impl LakeWriter {
             std::fs::remove_dir_all(&staging).map_err(io(&staging))?;
         }
         std::fs::create_dir_all(&staging).map_err(io(&staging))?;
-        Ok(LakeWriter { format, schema, staging, out: out.to_path_buf(), current: None, files: Vec::new() })
+        Ok(LakeWriter { format, shape, schema, staging, out: out.to_path_buf(), current: None, files: Vec::new() })
     }
 
     /// Bytes in the open file so far.
@@ -110,12 +131,16 @@ impl LakeWriter {
         self.current.is_some()
     }
 
-    /// Closes the open file, if any, and opens `folder/part-NNNNN.ext` (folder relative to the lake).
-    pub fn start_file(&mut self, folder: &str) -> Result<()> {
+    /// Closes the open file, if any, and opens `folder/NAME` (folder relative to the lake), where
+    /// NAME is `name` or `part-NNNNN.ext`.
+    pub fn start_file(&mut self, folder: &str, name: Option<&str>) -> Result<()> {
         self.finish_file()?;
         let dir = self.staging.join(folder);
         std::fs::create_dir_all(&dir).map_err(|e| Error::Io { path: dir.clone(), source: e })?;
-        let path = dir.join(format!("part-{:05}.{}", self.files.len(), self.format.extension()));
+        let path = match name {
+            Some(name) => dir.join(name),
+            None => dir.join(format!("part-{:05}.{}", self.files.len(), self.format.extension())),
+        };
         let file = File::create(&path).map_err(|e| Error::Io { path: path.clone(), source: e })?;
         let sink = Counting { inner: BufWriter::with_capacity(1 << 20, file), bytes: 0 };
         let writer = match self.format {
@@ -127,6 +152,7 @@ impl LakeWriter {
                     .build();
                 OpenFile::Parquet(ArrowWriter::try_new(sink, self.schema.clone(), Some(props)).map_err(|e| self.output_error(&path, e))?)
             }
+            LakeFormat::Ndjson if self.shape != ExportShape::Sentinel => OpenFile::Reshaped(sink),
             LakeFormat::Ndjson => OpenFile::Ndjson(LineDelimitedWriter::new(sink)),
         };
         self.current = Some((path, writer));
@@ -145,6 +171,7 @@ impl LakeWriter {
         let result = match file {
             OpenFile::Parquet(w) => w.write(batch).map_err(|e| Box::new(e) as Box<dyn std::error::Error + Send + Sync>),
             OpenFile::Ndjson(w) => w.write(batch).map_err(|e| Box::new(e) as Box<dyn std::error::Error + Send + Sync>),
+            OpenFile::Reshaped(w) => write_reshaped(w, batch, self.shape),
         };
         result.map_err(|source| Error::Output { target: path.display().to_string(), source })
     }
@@ -161,6 +188,7 @@ impl LakeWriter {
                 w.finish().map_err(|e| fail(Box::new(e)))?;
                 w.into_inner().flush().map_err(|e| fail(Box::new(e)))?;
             }
+            OpenFile::Reshaped(mut w) => w.flush().map_err(|e| fail(Box::new(e)))?,
         }
         self.files.push(path);
         Ok(())

@@ -12,13 +12,14 @@ pub mod lake;
 pub mod population;
 pub mod row;
 pub mod scenarios;
+pub mod shapes;
 pub mod truth;
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
 use std::path::PathBuf;
 
-use chrono::{DateTime, Datelike};
+use chrono::{DateTime, Datelike, Timelike};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde_json::Value;
@@ -29,6 +30,17 @@ use lake::{LakeFormat, LakeWriter};
 use population::User;
 use row::{BatchBuilder, SignIn};
 use scenarios::{Planted, Planter};
+pub use shapes::ExportShape;
+
+/// `generate --partition-by`: time-partitioned folders.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum PartitionBy {
+    /// `y=YYYY/m=MM/d=DD/` folders.
+    Day,
+    /// `y=/m=/d=/h=HH/` folders; with `--shape diagnostic`, the diagnostic export's layout
+    /// `insights-logs-noninteractiveusersigninlogs/tenantId=T/y=/m=/d=/h=/m=00/PT1H.json`.
+    Hour,
+}
 
 /// The file holding the expected alerts, at the lake's root.
 pub const GROUND_TRUTH_FILE: &str = "ground_truth.ndjson";
@@ -54,8 +66,10 @@ pub struct GenerateConfig {
     pub files: Option<usize>,
     /// Start a new file once one reaches this many bytes.
     pub target_file_bytes: Option<u64>,
-    /// Write `y=YYYY/m=MM/d=DD/` folders.
-    pub partition_by_day: bool,
+    /// Write time-partitioned folders.
+    pub partition_by: Option<PartitionBy>,
+    /// The export shape of NDJSON rows.
+    pub shape: ExportShape,
     pub overwrite: bool,
     /// Planted pivots and look-alikes (defaults scale with `rows`).
     pub attacks: Option<usize>,
@@ -84,7 +98,7 @@ pub fn generate(config: &GenerateConfig) -> Result<GenerateReport> {
     if config.files == Some(0) {
         return Err(usage("--files must be at least 1".into()));
     }
-    if config.files.is_some() && (config.partition_by_day || config.target_file_bytes.is_some()) {
+    if config.files.is_some() && (config.partition_by.is_some() || config.target_file_bytes.is_some()) {
         return Err(usage("--files cannot be combined with --partition-by or --target-file-size".into()));
     }
     let start = crate::detection::parse_rfc3339_nanos(&config.start)
@@ -119,7 +133,7 @@ pub fn generate(config: &GenerateConfig) -> Result<GenerateReport> {
     planted_queue.sort();
 
     let builder = BatchBuilder::new(config.format == LakeFormat::Ndjson, config.seed);
-    let lake = LakeWriter::create(&config.out, config.format, builder.schema(), config.overwrite)?;
+    let lake = LakeWriter::create(&config.out, config.format, config.shape, builder.schema(), config.overwrite)?;
     let mut emitter = Emitter { config, lake, builder, pending: Vec::with_capacity(BATCH_ROWS), folder: None, emitted: 0, file_index: 0 };
 
     let background_rows = config.rows - planted_rows;
@@ -260,11 +274,15 @@ struct Emitter<'a> {
 
 impl Emitter<'_> {
     fn emit(&mut self, row: SignIn, users: &[User]) -> Result<()> {
-        let folder = if self.config.partition_by_day {
-            let day = DateTime::from_timestamp_nanos(row.time);
-            format!("y={:04}/m={:02}/d={:02}", day.year(), day.month(), day.day())
-        } else {
-            String::new()
+        let at = DateTime::from_timestamp_nanos(row.time);
+        let day = format!("y={:04}/m={:02}/d={:02}", at.year(), at.month(), at.day());
+        let folder = match self.config.partition_by {
+            None => String::new(),
+            Some(PartitionBy::Day) => day,
+            Some(PartitionBy::Hour) if self.config.shape == ExportShape::Diagnostic => {
+                format!("{}/{day}/h={:02}/m=00", shapes::diagnostic_root(population::TENANT), at.hour())
+            }
+            Some(PartitionBy::Hour) => format!("{day}/h={:02}", at.hour()),
         };
         let file_index = match self.config.files {
             Some(k) => (self.emitted as u128 * k as u128 / self.config.rows as u128) as usize,
@@ -273,7 +291,11 @@ impl Emitter<'_> {
         let full = self.config.target_file_bytes.is_some_and(|limit| self.lake.current_bytes() >= limit);
         if !self.lake.has_open_file() || self.folder.as_deref() != Some(folder.as_str()) || file_index != self.file_index || full {
             self.flush(users)?;
-            self.lake.start_file(&folder)?;
+            // The diagnostic export writes one PT1H.json per hour folder.
+            let hourly_blob = self.config.partition_by == Some(PartitionBy::Hour)
+                && self.config.shape == ExportShape::Diagnostic
+                && self.config.target_file_bytes.is_none();
+            self.lake.start_file(&folder, hourly_blob.then_some("PT1H.json"))?;
             self.folder = Some(folder);
             self.file_index = file_index;
         }

@@ -6,7 +6,7 @@ use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::json;
 
@@ -28,6 +28,8 @@ pub struct BadRecords {
     policy: BadRecordPolicy,
     sink: Option<(PathBuf, Mutex<BufWriter<File>>)>,
     skipped: AtomicU64,
+    /// (file, line) of every record skipped: a file read by two scans reports each once.
+    seen: Mutex<BTreeSet<(String, u64)>>,
 }
 
 impl BadRecords {
@@ -43,18 +45,17 @@ impl BadRecords {
                     .map_err(|e| Error::Io { path: path.to_path_buf(), source: e })
             })
             .transpose()?;
-        Ok(BadRecords { policy, sink, skipped: AtomicU64::new(0) })
-    }
-
-    /// Stops at the first bad record (the default).
-    pub fn fail() -> BadRecords {
-        BadRecords { policy: BadRecordPolicy::Fail, sink: None, skipped: AtomicU64::new(0) }
+        Ok(BadRecords { policy, sink, skipped: AtomicU64::new(0), seen: Mutex::default() })
     }
 
     /// Handles one bad record: an error under `fail`; under `skip`, counted and written out.
     pub fn handle(&self, path: &str, line: u64, message: &str, raw: &[u8]) -> Result<()> {
         if self.policy == BadRecordPolicy::Fail {
             return Err(Error::NdjsonRecord { path: path.to_string(), line, message: message.to_string() });
+        }
+        let first_time = self.seen.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).insert((path.to_string(), line));
+        if !first_time {
+            return Ok(());
         }
         self.skipped.fetch_add(1, Ordering::Relaxed);
         if let Some((sink_path, sink)) = &self.sink {

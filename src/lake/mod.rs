@@ -184,7 +184,8 @@ pub async fn resolve(ctx: &SessionContext, inputs: &[String], options: &LakeOpti
         }
         let table_url = ListingTableUrl::parse(&location).map_err(|e| fail(e.to_string()))?;
         let store = ctx.runtime_env().object_store(table_url.object_store()).map_err(|e| fail(e.to_string()))?;
-        let store_prefix = table_url.object_store().as_str().trim_end_matches('/').to_string();
+        let store_url = table_url.object_store();
+        let store_prefix = store_url.as_str().strip_suffix('/').unwrap_or(store_url.as_str()).to_string();
         let listed: Vec<ObjectMeta> = table_url
             .list_all_files(&state, store.as_ref(), "")
             .await
