@@ -9,6 +9,7 @@
 //! - [`window`]: `--now/--lookback/--since/--until` as detection parameters.
 //! - [`session`]: the DataFusion session configuration.
 //! - [`functions`]: SQL functions with KQL semantics (`minute_index`, `device_is_compliant`).
+//! - [`convert`]: any inputs rewritten as a sorted, day-partitioned canonical Parquet lake.
 //! - [`generate`]: the synthetic sign-in lake with planted attacks and ground truth.
 //! - [`workspace`]: a session with the inputs, the FOCI list and the rule's views.
 //! - [`hunt`]: one run: plan the selected detections, execute, explain failures.
@@ -20,6 +21,7 @@
 //! - [`error`]: the library's error type.
 
 pub mod cmd;
+pub mod convert;
 pub mod detection;
 pub mod error;
 pub mod foci;

@@ -316,3 +316,36 @@ fn bench_reports_the_hunt_beside_its_scan_floor() {
     }
     assert_eq!(bin().args(["bench", "--input", &sample("signins.parquet"), "--runs", "0"]).output().unwrap().status.code(), Some(2));
 }
+
+#[test]
+fn skipped_bad_records_are_counted_on_stderr_and_kept_in_a_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut text = std::fs::read_to_string(sample("signins.ndjson")).unwrap();
+    text.push_str("{\"TimeGenerated\": \"not a time\"}\nnot json at all\n");
+    let path = fixture(dir.path(), "with-bad.ndjson", &text);
+    let path_text = path.display().to_string();
+    let sink = dir.path().join("bad.ndjson").display().to_string();
+
+    assert_error(&hunt(&["--input", &path_text, "--bad-records", &sink]), &["--bad-records needs --on-bad-record skip"]);
+    let output = hunt(&["--input", &path_text, "--on-bad-record", "skip", "--bad-records", &sink]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(stdout(&output).lines().count(), 6, "the good records still give every alert");
+    assert!(stderr(&output).contains(&format!("2 bad records skipped, written to {sink}")), "{}", stderr(&output));
+    let kept = std::fs::read_to_string(&sink).unwrap();
+    assert_eq!(kept.lines().count(), 2);
+    assert!(kept.contains("not json at all"));
+}
+
+#[test]
+fn convert_writes_a_lake_that_hunts_the_same() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("lake").display().to_string();
+    let output = bin().args(["convert", "--input", &sample("signins.ndjson"), "--output", &out]).output().unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(stderr(&output).starts_with("foci-hunt: converted 29 rows from 1 files"), "{}", stderr(&output));
+    let from_lake = hunt(&["--input", &out, "--quiet"]);
+    let from_sample = hunt(&["--input", &sample("signins.ndjson"), "--quiet"]);
+    assert_eq!(stdout(&from_lake), stdout(&from_sample));
+    let again = bin().args(["convert", "--input", &sample("signins.ndjson"), "--output", &out]).output().unwrap();
+    assert_error(&again, &["is not empty", "--overwrite"]);
+}

@@ -216,3 +216,56 @@ async fn bad_records_are_skipped_counted_and_written_out() {
     assert_eq!(written[0]["file"], broken.display().to_string());
     assert!(written[1]["record"].as_str().unwrap().contains("yesterday"));
 }
+
+#[tokio::test]
+async fn converting_keeps_every_alert_in_sorted_day_partitioned_parquet() {
+    use datafusion::parquet::basic::Compression;
+    use datafusion::parquet::file::reader::{FileReader, SerializedFileReader};
+    use foci_hunt::convert::{ConvertConfig, convert};
+
+    let dir = tempfile::tempdir().unwrap();
+    let source = lake(dir.path(), "hourly", ExportShape::Graph, Some(PartitionBy::Hour), LakeFormat::Ndjson);
+    let out = dir.path().join("converted");
+    let conversion = ConvertConfig {
+        inputs: vec![source.display().to_string()],
+        lake: Default::default(),
+        engine: foci_hunt::session::EngineOptions { threads: Some(2), memory_limit: Some(64 << 20) },
+        output: out.display().to_string(),
+        partition_by_day: true,
+        overwrite: false,
+    };
+    let report = convert(&conversion, &|_| {}).await.unwrap();
+    assert_eq!(report.rows, 4_000);
+    let days: Vec<&str> = report.files.iter().map(|f| f.split('/').next().unwrap()).collect();
+    assert_eq!(days, ["date=2026-11-01", "date=2026-11-02", "date=2026-11-03", "date=2026-11-04"][..days.len()]);
+
+    let mut previous = i64::MIN;
+    for file in &report.files {
+        let reader = SerializedFileReader::new(std::fs::File::open(out.join(file)).unwrap()).unwrap();
+        let meta = reader.metadata();
+        for group in meta.row_groups() {
+            assert!(matches!(group.column(0).compression(), Compression::ZSTD(_)));
+            assert!(group.column(0).statistics().is_some_and(|s| s.min_bytes_opt().is_some()), "statistics kept");
+            assert_eq!(group.sorting_columns().map(|c| c[0].column_idx), Some(0));
+        }
+        // Sorted across files, in day order.
+        let batches = datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(std::fs::File::open(out.join(file)).unwrap())
+            .unwrap()
+            .build()
+            .unwrap();
+        for batch in batches {
+            let batch = batch.unwrap();
+            let times = batch.column(0).as_any().downcast_ref::<datafusion::arrow::array::TimestampNanosecondArray>().unwrap();
+            for t in times.values().iter() {
+                assert!(*t >= previous);
+                previous = *t;
+            }
+        }
+    }
+    assert_eq!(alerts(&config(&out)).await, alerts(&config(&source)).await);
+    assert_eq!(alerts(&windowed(&out)).await, alerts(&windowed(&source)).await);
+
+    // A second conversion into the same folder needs --overwrite.
+    let err = convert(&conversion, &|_| {}).await.unwrap_err().to_string();
+    assert!(err.contains("--overwrite"), "{err}");
+}

@@ -145,11 +145,22 @@ pub async fn run(args: HuntArgs) -> Result<Outcome> {
     Ok(if total > 0 && args.fail_on_findings { Outcome::Findings } else { Outcome::Clean })
 }
 
+/// What was left out of the inputs and why: nothing is dropped without a count.
 fn skipped_note(hunt: &Hunt) -> String {
-    match hunt.workspace.inputs.skipped.len() {
-        0 => String::new(),
-        n => format!(" ({n} other files skipped)"),
+    let inputs = &hunt.workspace.inputs;
+    let mut notes = Vec::new();
+    if !inputs.skipped.is_empty() {
+        notes.push(format!("{} other files skipped", inputs.skipped.len()));
     }
+    if !inputs.pruned.is_empty() {
+        notes.push(format!("{} files ({} bytes) outside the window not opened", inputs.pruned.len(), inputs.pruned_bytes()));
+    }
+    let bad = &hunt.workspace.scans.bad_records;
+    if bad.skipped() > 0 {
+        let sink = bad.sink_path().map(|p| format!(", written to {}", p.display())).unwrap_or_default();
+        notes.push(format!("{} bad records skipped{sink}", bad.skipped()));
+    }
+    if notes.is_empty() { String::new() } else { format!(" ({})", notes.join("; ")) }
 }
 
 fn summary_line(hunt: &Hunt, index: usize, rows: u64, triage: bool, started: Instant) {

@@ -1,6 +1,7 @@
 //! The command line: one file per subcommand, dispatched by one `match`.
 
 pub mod bench;
+pub mod convert;
 pub mod detections;
 pub mod generate;
 pub mod hunt;
@@ -29,6 +30,8 @@ pub enum Command {
     Hunt(hunt::HuntArgs),
     /// Time a hunt over several runs beside a scan floor, with throughput and peak memory.
     Bench(bench::BenchArgs),
+    /// Rewrite sign-in exports (any shape, format or store) as a sorted, partitioned Parquet lake.
+    Convert(convert::ConvertArgs),
     /// Write a synthetic sign-in lake with planted attacks and its ground truth.
     Generate(generate::GenerateArgs),
     /// The SQL workbench: an interactive shell (or -c/-f scripts) over the inputs.
@@ -51,6 +54,7 @@ pub async fn run(cli: Cli) -> Result<Outcome> {
     match cli.command {
         Command::Hunt(args) => hunt::run(args).await,
         Command::Bench(args) => bench::run(args).await,
+        Command::Convert(args) => convert::run(args).await,
         Command::Detections(args) => detections::run(args),
         Command::Generate(args) => generate::run(args),
         Command::Sql(args) => sql::run(args).await,
