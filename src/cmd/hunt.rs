@@ -55,9 +55,9 @@ pub struct HuntArgs {
     #[arg(long = "set", value_name = "NAME=VALUE")]
     pub set: Vec<String>,
     /// Write alerts to this file instead of stdout (a folder of `<detection>.<ext>` files when
-    /// several detections run).
-    #[arg(long, value_name = "PATH")]
-    pub output: Option<PathBuf>,
+    /// several detections run); an object-store URL is written locally, then uploaded.
+    #[arg(long, value_name = "PATH|URL")]
+    pub output: Option<String>,
     /// Default: from the --output name; else a table on a terminal, NDJSON otherwise.
     #[arg(long, value_enum)]
     pub output_format: Option<OutputFormat>,
@@ -116,7 +116,12 @@ pub async fn run(args: HuntArgs) -> Result<Outcome> {
     };
     // The output is checked before any input is read.
     let several = crate::detection::select(&config.detections)?.len() > 1;
-    let target = OutputTarget::choose(args.output.clone(), args.output_format, several)?;
+    let remote = RemoteOutput::plan(args.output.as_deref())?;
+    let local_output = match &remote {
+        Some(remote) => Some(remote.local.clone()),
+        None => args.output.as_ref().map(PathBuf::from),
+    };
+    let target = OutputTarget::choose(local_output, args.output_format, several)?;
     let hunt = Hunt::prepare(&config).await?;
 
     if let (Some(stats), false) = (hunt.base_stats, args.quiet) {
@@ -142,7 +147,41 @@ pub async fn run(args: HuntArgs) -> Result<Outcome> {
             summary_line(&hunt, index, rows, args.summary, started);
         }
     }
+    if let Some(remote) = remote {
+        remote.upload(&hunt.workspace.ctx, several).await?;
+    }
     Ok(if total > 0 && args.fail_on_findings { Outcome::Findings } else { Outcome::Clean })
+}
+
+/// An `--output` on an object store: written to a local staging path, uploaded at the end.
+struct RemoteOutput {
+    url: String,
+    local: PathBuf,
+    _staging: tempfile::TempDir,
+}
+
+impl RemoteOutput {
+    fn plan(output: Option<&str>) -> Result<Option<RemoteOutput>> {
+        let Some(url) = output.filter(|o| crate::lake::store::is_remote(o)) else { return Ok(None) };
+        let staging = tempfile::tempdir().map_err(|e| Error::Io { path: std::env::temp_dir(), source: e })?;
+        // Same file name, so that the format is told from it as for a local file.
+        let name = url.trim_end_matches('/').rsplit('/').next().unwrap_or("alerts");
+        let local = staging.path().join(name);
+        Ok(Some(RemoteOutput { url: url.trim_end_matches('/').to_string(), local, _staging: staging }))
+    }
+
+    async fn upload(&self, ctx: &datafusion::prelude::SessionContext, several: bool) -> Result<()> {
+        if !several {
+            return crate::lake::store::upload(ctx, &self.local, &self.url).await;
+        }
+        let entries = std::fs::read_dir(&self.local).map_err(|e| Error::Io { path: self.local.clone(), source: e })?;
+        for entry in entries {
+            let entry = entry.map_err(|e| Error::Io { path: self.local.clone(), source: e })?;
+            let name = entry.file_name().to_string_lossy().to_string();
+            crate::lake::store::upload(ctx, &entry.path(), &format!("{}/{name}", self.url)).await?;
+        }
+        Ok(())
+    }
 }
 
 /// What was left out of the inputs and why: nothing is dropped without a count.

@@ -134,6 +134,16 @@ impl fmt::Display for SourceFile {
     }
 }
 
+/// Splits `location` at the last `/` before its first glob character: the folder to list, and
+/// the pattern the paths below it must match.
+fn split_glob(location: &str) -> Option<(&str, &str)> {
+    let first = location.find(['*', '?', '['])?;
+    match location[..first].rfind('/') {
+        Some(slash) => Some(location.split_at(slash + 1)),
+        None => Some(("./", location)),
+    }
+}
+
 /// How the inputs are read.
 #[derive(Debug, Clone, Default)]
 pub struct LakeOptions {
@@ -182,17 +192,34 @@ pub async fn resolve(ctx: &SessionContext, inputs: &[String], options: &LakeOpti
         if !is_glob && !remote && !input.starts_with("file:") {
             std::fs::metadata(input).map_err(|e| fail(e.to_string()))?;
         }
-        let table_url = ListingTableUrl::parse(&location).map_err(|e| fail(e.to_string()))?;
+        // Globs are matched here, on the whole path below the listed folder: DataFusion's own
+        // matching skips `key=value` folders, so `date=*/*.parquet` would match nothing.
+        let (listed_location, pattern) = match split_glob(&location) {
+            Some((folder, pattern)) => (folder.to_string(), Some(pattern)),
+            None => (location.clone(), None),
+        };
+        let pattern = pattern
+            .map(|p| glob::Pattern::new(p).map_err(|e| fail(format!("bad glob {p:?}: {e}"))))
+            .transpose()?;
+        let table_url = ListingTableUrl::parse(&listed_location).map_err(|e| fail(e.to_string()))?;
         let store = ctx.runtime_env().object_store(table_url.object_store()).map_err(|e| fail(e.to_string()))?;
         let store_url = table_url.object_store();
         let store_prefix = store_url.as_str().strip_suffix('/').unwrap_or(store_url.as_str()).to_string();
-        let listed: Vec<ObjectMeta> = table_url
+        let folder = table_url.prefix().as_ref().to_string();
+        let mut listed: Vec<ObjectMeta> = table_url
             .list_all_files(&state, store.as_ref(), "")
             .await
             .map_err(|e| fail(e.to_string()))?
             .try_collect()
             .await
             .map_err(|e| fail(e.to_string()))?;
+        if let Some(pattern) = &pattern {
+            let options = glob::MatchOptions { require_literal_separator: true, ..Default::default() };
+            listed.retain(|meta| {
+                let below = meta.location.as_ref().strip_prefix(folder.as_str()).unwrap_or(meta.location.as_ref());
+                pattern.matches_with(below.trim_start_matches('/'), options)
+            });
+        }
         let named_directly = listed.len() == 1 && !is_glob && !table_url.is_collection();
         let mut found = 0;
         for meta in listed {
