@@ -185,9 +185,12 @@ pub async fn resolve(ctx: &SessionContext, inputs: &[String], options: &LakeOpti
     let state = ctx.state();
     for input in inputs {
         let shown = store::redact(input);
-        let fail = |message: String| Error::Input { input: shown.clone(), message: crate::error::one_line(&message) };
         let is_glob = input.contains(['*', '?', '[']);
         let remote = store::is_remote(input);
+        let fail = |message: String| {
+            let message = if remote { store::describe_error(&message) } else { crate::error::one_line(&message) };
+            Error::Input { input: shown.clone(), message }
+        };
         let location = if remote { store::register_for(ctx, input)? } else { input.clone() };
         if !is_glob && !remote && !input.starts_with("file:") {
             std::fs::metadata(input).map_err(|e| fail(e.to_string()))?;

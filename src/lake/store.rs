@@ -36,6 +36,31 @@ pub fn redact(location: &str) -> String {
     }
 }
 
+/// A store's failure in one short line: the HTTP status and the service's error code and
+/// message when it sent them, or what to set when no credential was found.
+pub fn describe_error(message: &str) -> String {
+    let between = |start: &str, end: &str| {
+        let from = message.find(start)? + start.len();
+        let to = message[from..].find(end)? + from;
+        Some(message[from..to].trim().to_string())
+    };
+    if message.contains("169.254.169.254") || message.contains("Account must be specified") {
+        return "no usable credentials: set the cloud's standard variables (AZURE_STORAGE_ACCOUNT_NAME with \
+                AZURE_STORAGE_ACCOUNT_KEY or AZURE_STORAGE_SAS_TOKEN; AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY; \
+                GOOGLE_APPLICATION_CREDENTIALS)"
+            .to_string();
+    }
+    let status = between("status code: ", ":").or_else(|| between("status code: ", "\n"));
+    let code = between("<Code>", "</Code>");
+    let detail = between("<Message>", "</Message>").map(|m| m.split("RequestId").next().unwrap_or_default().trim().to_string());
+    match (status, code, detail) {
+        (Some(status), Some(code), Some(detail)) => format!("{status}: {code}: {detail}"),
+        (Some(status), Some(code), None) => format!("{status}: {code}"),
+        (Some(status), None, _) => status,
+        _ => crate::error::one_line(message),
+    }
+}
+
 /// True for a location on a remote store (not a local path or `file://`).
 pub fn is_remote(location: &str) -> bool {
     Url::parse(location).is_ok_and(|u| u.scheme().len() > 1 && u.scheme() != "file")
@@ -56,15 +81,15 @@ pub fn register_for(ctx: &SessionContext, location: &str) -> Result<String> {
     let (engine_location, store): (String, Arc<dyn ObjectStore>) = match url.scheme() {
         "s3" | "s3a" => {
             let store = AmazonS3Builder::from_env().with_bucket_name(&host).with_retry(retry()).build();
-            (location.to_string(), Arc::new(store.map_err(|e| fail(e.to_string()))?))
+            (location.to_string(), Arc::new(store.map_err(|e| fail(describe_error(&e.to_string())))?))
         }
         "gs" => {
             let store = GoogleCloudStorageBuilder::from_env().with_bucket_name(&host).with_retry(retry()).build();
-            (location.to_string(), Arc::new(store.map_err(|e| fail(e.to_string()))?))
+            (location.to_string(), Arc::new(store.map_err(|e| fail(describe_error(&e.to_string())))?))
         }
         "az" | "abfs" | "abfss" => {
             let store = MicrosoftAzureBuilder::from_env().with_url(location).with_retry(retry()).build();
-            (location.to_string(), Arc::new(store.map_err(|e| fail(e.to_string()))?))
+            (location.to_string(), Arc::new(store.map_err(|e| fail(describe_error(&e.to_string())))?))
         }
         "https" | "http" if is_azure_blob_host(&host) => {
             let account = host.split('.').next().unwrap_or_default().to_string();
@@ -73,18 +98,19 @@ pub fn register_for(ctx: &SessionContext, location: &str) -> Result<String> {
                 return Err(fail("an Azure Blob URL needs a container: https://ACCOUNT.blob.core.windows.net/CONTAINER/PATH".into()));
             }
             let container = segments.remove(0).to_string();
-            let store = MicrosoftAzureBuilder::from_env()
-                .with_account(account)
-                .with_container_name(&container)
-                .with_retry(retry())
-                .build();
+            let mut builder = MicrosoftAzureBuilder::from_env().with_account(account).with_container_name(&container).with_retry(retry());
+            // A SAS URL carries its token as the query string.
+            if let Some(sas) = url.query().filter(|q| q.contains("sig=")) {
+                builder = builder.with_config(object_store::azure::AzureConfigKey::SasKey, sas);
+            }
+            let store = builder.build();
             let rest = segments.join("/");
             (format!("az://{container}/{rest}"), Arc::new(store.map_err(|e| fail(e.to_string()))?))
         }
         "https" | "http" => {
             let origin = url.origin().ascii_serialization();
             let store = HttpBuilder::new().with_url(&origin).with_retry(retry()).build();
-            (location.to_string(), Arc::new(store.map_err(|e| fail(e.to_string()))?))
+            (location.to_string(), Arc::new(store.map_err(|e| fail(describe_error(&e.to_string())))?))
         }
         "file" => return Ok(location.to_string()),
         other => {
@@ -162,6 +188,17 @@ mod tests {
         assert_eq!(redact("s3://user:pass@bucket/p"), "s3://user@bucket/p");
         assert_eq!(redact("logs/x.json"), "logs/x.json");
         assert!(is_remote("s3://b/p") && !is_remote("/tmp/x") && !is_remote("file:///tmp/x"));
+    }
+
+    #[test]
+    fn store_errors_are_told_briefly() {
+        let azure = "Generic MicrosoftAzure error: Error performing list request: Error performing GET http://127.0.0.1:1/a \
+                     in 27ms - Server returned non-2xx status code: 404 Not Found: <?xml version=\"1.0\"?> <Error> \
+                     <Code>ContainerNotFound</Code> <Message>The specified container does not exist. RequestId:b3 Time:x</Message> </Error>";
+        assert_eq!(describe_error(azure), "404 Not Found: ContainerNotFound: The specified container does not exist.");
+        let imds = "Error performing GET http://169.254.169.254/metadata/identity/oauth2/token - 403 Forbidden";
+        assert!(describe_error(imds).starts_with("no usable credentials"));
+        assert_eq!(describe_error("something\nelse"), "something else");
     }
 
     #[test]
