@@ -53,8 +53,8 @@ pub struct ConvertReport {
     pub input_bytes: u64,
 }
 
-/// Converts the inputs of `config`; `progress` is told the rows written so far.
-pub async fn convert(config: &ConvertConfig, progress: &dyn Fn(u64)) -> Result<ConvertReport> {
+/// Converts the inputs of `config`, with a progress bar on a terminal unless `quiet`.
+pub async fn convert(config: &ConvertConfig, quiet: bool) -> Result<ConvertReport> {
     let remote = store::is_remote(&config.output);
     let staging = Staging::create(&config.output, remote, config.overwrite)?;
     let workspace = Workspace::open(&config.inputs, &config.lake, &FociSource::Embedded, &config.engine).await?;
@@ -69,14 +69,16 @@ pub async fn convert(config: &ConvertConfig, progress: &dyn Fn(u64)) -> Result<C
     let plan = frame.create_physical_plan().await.map_err(Error::engine(context))?;
     let mut stream = execute_stream(Arc::clone(&plan), workspace.ctx.task_ctx()).map_err(Error::engine(context))?;
 
+    let probe = crate::progress::probe(&workspace, &plan);
+    let progress = crate::progress::Progress::start(quiet, "convert", workspace.inputs.total_bytes(), probe);
     let mut writer = FileSeries::new(staging.dir.clone(), config.partition_by_day);
     let mut rows = 0u64;
     while let Some(batch) = stream.next().await {
         let batch = batch.map_err(|e| workspace.explain(Error::engine(context)(e)))?;
         rows += batch.num_rows() as u64;
         writer.write(&batch)?;
-        progress(rows);
     }
+    drop(progress);
     let files = writer.finish()?;
     let bytes_written = files.iter().filter_map(|f| std::fs::metadata(staging.dir.join(f)).ok()).map(|m| m.len()).sum();
     staging.commit(&workspace, &files).await?;

@@ -15,6 +15,7 @@
 //! - [`hunt`]: one run: plan the selected detections, execute, explain failures.
 //! - [`workbench`]: the SQL workbench's statements and meta-commands.
 //! - [`stats`]: rows read and paired, from the executed plan's metrics.
+//! - [`progress`]: progress bars on stderr for long hunts, conversions and queries.
 //! - [`output`]: table, CSV, NDJSON, JSON and Parquet writers.
 //! - [`sample`]: the bundled demo sample under `data/samples/`.
 //! - [`cmd`]: the command-line interface, one file per subcommand.
@@ -30,6 +31,7 @@ pub mod generate;
 pub mod hunt;
 pub mod lake;
 pub mod output;
+pub mod progress;
 pub mod sample;
 pub mod session;
 pub mod stats;

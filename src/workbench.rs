@@ -5,20 +5,19 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::execution::context::SQLOptions;
 use datafusion::physical_plan::{ExecutionPlan, displayable, execute_stream};
 use datafusion::sql::parser::{DFParserBuilder, Statement};
-use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::detection::{self, Detection};
 use crate::error::{Error, Result};
 use crate::foci::FociSource;
 use crate::output::{OutputFormat, write_stream};
 use crate::lake::LakeOptions;
-use crate::lake::json_scan::ScanShared;
+use crate::progress::Progress;
 use crate::session::EngineOptions;
 use crate::workspace::Workspace;
 
@@ -279,7 +278,8 @@ impl Workbench {
             }
             None => (Box::new(std::io::stdout()), "stdout".into()),
         };
-        let progress = self.progress.then(|| Progress::start(plan.clone(), self.workspace.is_input_file(), Arc::clone(&self.workspace.scans)));
+        let probe = crate::progress::probe(&self.workspace, &plan);
+        let progress = Progress::start(!self.progress, "query", self.workspace.inputs.total_bytes(), probe);
         let result = tokio::select! {
             result = write_stream(self.format, sink, &target, stream) => result,
             _ = tokio::signal::ctrl_c() => Err(Error::Usage("query cancelled".into())),
@@ -295,34 +295,3 @@ impl Workbench {
     }
 }
 
-/// A spinner on stderr with the rows and bytes a running query has scanned, shown once it has
-/// run for a second.
-struct Progress {
-    task: tokio::task::JoinHandle<()>,
-}
-
-impl Progress {
-    fn start(plan: Arc<dyn ExecutionPlan>, is_input: impl Fn(&str) -> bool + Send + 'static, scans: Arc<ScanShared>) -> Progress {
-        let task = tokio::spawn(async move {
-            tokio::time::sleep(Duration::from_secs(1)).await;
-            let bar = ProgressBar::new_spinner();
-            bar.set_style(ProgressStyle::with_template("{spinner} {elapsed} {msg}").unwrap_or_else(|_| ProgressStyle::default_spinner()));
-            loop {
-                let stats = crate::stats::collect(&plan, &is_input);
-                let json = scans.counters.snapshot();
-                let rows = stats.rows_read + json.records;
-                let bytes = crate::stats::bytes_scanned(&plan) + json.bytes_read;
-                bar.set_message(format!("{rows} rows, {bytes} bytes scanned"));
-                bar.tick();
-                tokio::time::sleep(Duration::from_millis(200)).await;
-            }
-        });
-        Progress { task }
-    }
-
-    fn finish(self) {
-        self.task.abort();
-        // The spinner draws on stderr; clear its line.
-        eprint!("\r\x1b[2K");
-    }
-}

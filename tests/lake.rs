@@ -234,7 +234,7 @@ async fn converting_keeps_every_alert_in_sorted_day_partitioned_parquet() {
         partition_by_day: true,
         overwrite: false,
     };
-    let report = convert(&conversion, &|_| {}).await.unwrap();
+    let report = convert(&conversion, true).await.unwrap();
     assert_eq!(report.rows, 4_000);
     let days: Vec<&str> = report.files.iter().map(|f| f.split('/').next().unwrap()).collect();
     assert_eq!(days, ["date=2026-11-01", "date=2026-11-02", "date=2026-11-03", "date=2026-11-04"][..days.len()]);
@@ -266,6 +266,6 @@ async fn converting_keeps_every_alert_in_sorted_day_partitioned_parquet() {
     assert_eq!(alerts(&windowed(&out)).await, alerts(&windowed(&source)).await);
 
     // A second conversion into the same folder needs --overwrite.
-    let err = convert(&conversion, &|_| {}).await.unwrap_err().to_string();
+    let err = convert(&conversion, true).await.unwrap_err().to_string();
     assert!(err.contains("--overwrite"), "{err}");
 }

@@ -57,13 +57,28 @@ pub async fn run(args: BenchArgs) -> Result<Outcome> {
     };
     let mut hunts = Vec::new();
     let mut floors = Vec::new();
+    let bar = crate::progress::steps("bench", 2 * (args.runs as u64 + 1));
     for run in 0..=args.runs {
+        let label = if run == 0 { "warm-up".to_string() } else { format!("run {run}") };
+        if let Some(bar) = &bar {
+            bar.set_message(format!("{label}: hunt"));
+        }
         let hunt = measure_hunt(&config).await?;
+        if let Some(bar) = &bar {
+            bar.inc(1);
+            bar.set_message(format!("{label}: scan floor"));
+        }
         let floor = measure_scan_floor(&config).await?;
+        if let Some(bar) = &bar {
+            bar.inc(1);
+        }
         if run > 0 {
             hunts.push(hunt);
             floors.push(floor);
         }
+    }
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
     }
     print_report(&args, &hunts, &floors);
     Ok(Outcome::Clean)

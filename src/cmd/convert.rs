@@ -1,10 +1,8 @@
 //! `foci-hunt convert`: rewrite any inputs as a canonical Sentinel-shape Parquet lake.
 
-use std::io::IsTerminal;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use clap::{Args, ValueEnum};
-use indicatif::{ProgressBar, ProgressStyle};
 
 use super::Outcome;
 use crate::convert::{ConvertConfig, convert};
@@ -54,23 +52,7 @@ pub async fn run(args: ConvertArgs) -> Result<Outcome> {
         partition_by_day: args.partition_by == ConvertPartitioning::Day,
         overwrite: args.overwrite,
     };
-    let bar = (!args.quiet && std::io::stderr().is_terminal()).then(|| {
-        let bar = ProgressBar::new_spinner();
-        let style = ProgressStyle::with_template("{spinner} {elapsed} {human_pos} rows sorted and written ({per_sec})");
-        bar.set_style(style.unwrap_or_else(|_| ProgressStyle::default_spinner()));
-        bar.enable_steady_tick(Duration::from_millis(200));
-        bar
-    });
-    let report = convert(&config, &|rows| {
-        if let Some(bar) = &bar {
-            bar.set_position(rows);
-        }
-    })
-    .await;
-    if let Some(bar) = bar {
-        bar.finish_and_clear();
-    }
-    let report = report?;
+    let report = convert(&config, args.quiet).await?;
     if !args.quiet {
         let bad = match report.bad_records_skipped {
             0 => String::new(),

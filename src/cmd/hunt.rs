@@ -141,7 +141,13 @@ pub async fn run(args: HuntArgs) -> Result<Outcome> {
         if several && target.path.is_none() && target.format == OutputFormat::Table {
             println!("== {name}: {} ==", run.detection.title);
         }
-        let rows = target.for_detection(name).write(hunt.execute(index)?).await.map_err(|e| hunt.explain(e))?;
+        let probe = crate::progress::probe(&hunt.workspace, &run.plan());
+        let progress = crate::progress::Progress::start(args.quiet, name, hunt.workspace.inputs.total_bytes(), probe);
+        let rows = target.for_detection(name).write(hunt.execute(index)?).await.map_err(|e| hunt.explain(e));
+        if let Some(progress) = progress {
+            progress.finish();
+        }
+        let rows = rows?;
         total += rows;
         if !args.quiet {
             summary_line(&hunt, index, rows, args.summary, started);

@@ -40,6 +40,20 @@ pub enum Command {
     Detections(detections::DetectionsArgs),
 }
 
+impl Cli {
+    /// The `--threads` of a command that reads sign-ins: the runtime gets that many workers too,
+    /// so that decoding and the engine together stay within it.
+    pub fn threads(&self) -> Option<usize> {
+        match &self.command {
+            Command::Hunt(args) => args.engine.threads,
+            Command::Bench(args) => args.engine.threads,
+            Command::Convert(args) => args.engine.threads,
+            Command::Sql(args) => args.engine.threads,
+            Command::Generate(_) | Command::Detections(_) => None,
+        }
+    }
+}
+
 /// How a successful command ended, for the exit code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
