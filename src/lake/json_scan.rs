@@ -20,10 +20,11 @@ use datafusion::logical_expr::Expr;
 use datafusion::physical_plan::ExecutionPlan;
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::physical_plan::streaming::{PartitionStream, StreamingTableExec};
-use serde_json::{Map, Value};
+use serde_json::value::RawValue;
 
 use super::bad_records::{BadRecords, ReadCounters};
 use super::json_text::{Item, JsonRecords};
+use super::raw_json::{RawObject, array_elements, as_text, kind_of};
 use super::shapes::{self, FieldKind, Shape};
 use super::store;
 use super::timestamps::parse_sign_in_time;
@@ -196,17 +197,18 @@ impl DecodeJob {
             loop {
                 let item = records.next_item().map_err(|e| read_error(file, &e))?;
                 let Some(item) = item else { break };
-                let outcome = match item {
-                    Item::Record { line, value } => match builder.append(&value, self.shared.check_shapes) {
-                        Ok(()) => {
-                            decoded += 1;
-                            None
-                        }
-                        Err(message) => Some((line, message, value.to_string().into_bytes())),
-                    },
-                    Item::Bad { line, message, raw } => Some((line, message, raw)),
+                let mut bad = Vec::new();
+                let line = match item {
+                    Item::Text { line, text } => {
+                        decoded += builder.append_text(text, self.shared.check_shapes, &mut |message, raw| bad.push((message, raw.as_bytes().to_vec())));
+                        line
+                    }
+                    Item::Bad { line, message, raw } => {
+                        bad.push((message, raw.to_vec()));
+                        line
+                    }
                 };
-                if let Some((line, message, raw)) = outcome {
+                for (message, raw) in bad {
                     self.shared.bad_records.handle(&path, line, &message, &raw)?;
                 }
                 if builder.len() >= self.batch_size {
@@ -281,38 +283,78 @@ impl BatchBuilder {
         self.rows
     }
 
+    /// Appends the records of one JSON text (a record, a page `{"records"|"value":[...]}`, or an
+    /// array of them) and returns how many; each that cannot be read goes to `bad` with why.
+    fn append_text<'t>(&mut self, text: &'t str, check_shape: bool, bad: &mut dyn FnMut(String, &'t str)) -> u64 {
+        if text.trim_start().starts_with('[') {
+            return match array_elements(text) {
+                Ok(elements) => elements.iter().map(|e| self.append_text(e.get(), check_shape, bad)).sum(),
+                Err(message) => {
+                    bad(message, text);
+                    0
+                }
+            };
+        }
+        let object = match RawObject::parse(text) {
+            Ok(object) => object,
+            Err(message) => {
+                bad(message, text);
+                return 0;
+            }
+        };
+        if let Some(records) = page_records(&object) {
+            return match array_elements(records) {
+                Ok(elements) => elements.iter().map(|e| self.append_text(e.get(), check_shape, bad)).sum(),
+                Err(message) => {
+                    bad(message, text);
+                    0
+                }
+            };
+        }
+        match self.append_object(&object, check_shape) {
+            Ok(()) => 1,
+            Err(message) => {
+                bad(message, text);
+                0
+            }
+        }
+    }
+
     /// Appends one record, or says why it cannot be. The time is always parsed, projected or
     /// not, so that every record read is checked the same way.
-    fn append(&mut self, value: &Value, check_shape: bool) -> Result<(), String> {
-        let Value::Object(record) = value else {
-            return Err(format!("a JSON {}, not an object", kind_name(value)));
-        };
+    fn append_object<'a>(&mut self, record: &RawObject<'a>, check_shape: bool) -> Result<(), String> {
+        let shape: &'static Shape = self.shape;
         if check_shape {
-            shapes::check_fits(self.shape, shapes::all().map_err(|e| e.to_string())?, record)?;
+            shapes::check_fits(shape, shapes::all().map_err(|e| e.to_string())?, &|k| record.has(k))?;
         }
-        let time_spec = &self.shape.fields[self.time_field];
-        let time = match lookup(record, &time_spec.path) {
-            None | Some(Value::Null) => None,
-            Some(Value::String(text)) => {
-                Some(parse_sign_in_time(text).map_err(|message| format!("{} {message}", time_spec.column))?)
-            }
-            Some(other) => return Err(format!("{} is a JSON {}, not time text", time_spec.column, kind_name(other))),
+        let mut nested = NestedObjects::default();
+        let time_spec = &shape.fields[self.time_field];
+        let time = match nested.lookup(record, &time_spec.path)? {
+            None => None,
+            Some(raw) => match raw.get().as_bytes().first() {
+                Some(b'n') => None,
+                Some(b'"') => {
+                    let text = as_text(raw)?.unwrap_or_default();
+                    Some(parse_sign_in_time(&text).map_err(|message| format!("{} {message}", time_spec.column))?)
+                }
+                _ => return Err(format!("{} is a JSON {}, not time text", time_spec.column, kind_of(raw.get()))),
+            },
         };
-        for (slot, &column) in self.columns.iter().enumerate() {
-            let spec = &self.shape.fields[column];
-            match spec.kind {
-                FieldKind::Time => {
+        // Decoded before anything is appended, so that a bad field leaves no partial row.
+        let mut texts = Vec::with_capacity(self.columns.len());
+        for &column in &self.columns {
+            let spec = &shape.fields[column];
+            texts.push(match spec.kind {
+                FieldKind::Time => None,
+                FieldKind::Text => nested.lookup(record, &spec.path)?.map(as_text).transpose()?.flatten(),
+            });
+        }
+        for (slot, text) in texts.into_iter().enumerate() {
+            match &mut self.texts[slot] {
+                Some(builder) => builder.append_option(text),
+                None => {
                     if let Some(times) = &mut self.times {
                         times.append_option(time);
-                    }
-                }
-                FieldKind::Text => {
-                    if let Some(texts) = &mut self.texts[slot] {
-                        match lookup(record, &spec.path) {
-                            None | Some(Value::Null) => texts.append_null(),
-                            Some(Value::String(text)) => texts.append_value(text),
-                            Some(other) => texts.append_value(other.to_string()),
-                        }
                     }
                 }
             }
@@ -345,31 +387,54 @@ impl BatchBuilder {
     }
 }
 
-/// The value at `path`: exact keys first, then ignoring case (exports differ in `Level`/`level`).
-fn lookup<'a>(record: &'a Map<String, Value>, path: &[String]) -> Option<&'a Value> {
-    let mut current = record;
-    let mut found = None;
-    for (depth, key) in path.iter().enumerate() {
-        let value = current
-            .get(key)
-            .or_else(|| current.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)).map(|(_, v)| v))?;
-        if depth + 1 == path.len() {
-            found = Some(value);
-        } else {
-            current = value.as_object()?;
-        }
+/// The records of a page (`{"records":[...]}` from an Event Hub, `{"value":[...]}` from Graph):
+/// the array's text, unless the object is itself a sign-in that happens to have such a field.
+fn page_records<'a>(object: &RawObject<'a>) -> Option<&'a str> {
+    if ["TimeGenerated", "time", "createdDateTime"].iter().any(|k| object.has(k)) {
+        return None;
     }
-    found
+    ["records", "value"]
+        .iter()
+        .filter_map(|key| object.0.iter().find(|(k, _)| k == key))
+        .map(|(_, raw)| raw.get())
+        .find(|text| text.starts_with('['))
 }
 
-fn kind_name(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "boolean",
-        Value::Number(_) => "number",
-        Value::String(_) => "string",
-        Value::Array(_) => "array",
-        Value::Object(_) => "object",
+/// The nested objects of one record opened so far (`properties`, `status`...), each parsed
+/// once however many fields below it are read.
+#[derive(Default)]
+struct NestedObjects<'a> {
+    opened: Vec<(&'a str, Option<RawObject<'a>>)>,
+}
+
+impl<'a> NestedObjects<'a> {
+    /// The raw value at `path` below `record`, if there is one.
+    fn lookup(&mut self, record: &RawObject<'a>, path: &'a [String]) -> Result<Option<&'a RawValue>, String> {
+        let Some((last, parents)) = path.split_last() else { return Ok(None) };
+        let mut object = record;
+        let mut opened_here;
+        for (depth, key) in parents.iter().enumerate() {
+            // One level below the record is cached; deeper levels are rare and parsed as met.
+            if depth == 0 {
+                let index = match self.opened.iter().position(|(k, _)| *k == key.as_str()) {
+                    Some(index) => index,
+                    None => {
+                        let child = record.get(key).filter(|raw| raw.get().starts_with('{')).map(|raw| RawObject::parse(raw.get())).transpose()?;
+                        self.opened.push((key.as_str(), child));
+                        self.opened.len() - 1
+                    }
+                };
+                match &self.opened[index].1 {
+                    Some(child) => object = child,
+                    None => return Ok(None),
+                }
+            } else {
+                let Some(raw) = object.get(key).filter(|raw| raw.get().starts_with('{')) else { return Ok(None) };
+                opened_here = RawObject::parse(raw.get())?;
+                object = &opened_here;
+            }
+        }
+        Ok(object.get(last))
     }
 }
 
@@ -384,13 +449,25 @@ pub fn first_record_shape(
     let (reader, _) = store::open_blocking(file, runtime, handle)?;
     let mut records = JsonRecords::new(BufReader::with_capacity(256 * 1024, reader));
     while let Some(item) = records.next_item().map_err(|e| read_error(file, &e))? {
-        if let Item::Record { value: Value::Object(record), .. } = item
-            && let Some(shape) = shapes::detect(all, &record)
+        if let Item::Text { text, .. } = item
+            && let Some(shape) = shape_of_first(all, text)
         {
             return Ok(Some(shape));
         }
     }
     Ok(None)
+}
+
+/// The shape of the first record in a JSON text (itself, or the first of its page or array).
+fn shape_of_first(all: &'static [Shape], text: &str) -> Option<&'static Shape> {
+    if text.trim_start().starts_with('[') {
+        return array_elements(text).ok()?.iter().find_map(|e| shape_of_first(all, e.get()));
+    }
+    let object = RawObject::parse(text).ok()?;
+    match page_records(&object) {
+        Some(records) => shape_of_first(all, records),
+        None => shapes::detect(all, &|k| object.has(k)),
+    }
 }
 
 /// Counts the bytes read through it.
@@ -428,41 +505,72 @@ impl<R: Read> Read for CountingReader<R> {
 mod tests {
     use super::*;
     use datafusion::arrow::array::Array;
-    use serde_json::json;
 
-    #[test]
-    fn lookup_follows_paths_and_forgives_case() {
-        let record = json!({"Level": 4, "properties": {"appId": "a", "deviceDetail": {"isCompliant": true}}});
-        let record = record.as_object().unwrap();
-        let path = |p: &str| p.split('/').map(String::from).collect::<Vec<_>>();
-        assert_eq!(lookup(record, &path("properties/appId")), Some(&json!("a")));
-        assert_eq!(lookup(record, &path("level")), Some(&json!(4)));
-        assert_eq!(lookup(record, &path("properties/missing")), None);
-        assert_eq!(lookup(record, &path("Level/x")), None);
+    /// Appends each text and returns the rows appended and the bad-record messages.
+    fn feed(builder: &mut BatchBuilder, texts: &[&str]) -> (u64, Vec<String>) {
+        let mut bad = Vec::new();
+        let rows = texts.iter().map(|t| builder.append_text(t, true, &mut |m, _| bad.push(m))).sum();
+        (rows, bad)
+    }
+
+    fn all_columns(shape: &'static Shape) -> BatchBuilder {
+        let columns: Vec<usize> = (0..shape.fields.len()).collect();
+        let schema = Arc::new(raw_schema(shape).project(&columns).unwrap());
+        BatchBuilder::new(shape, &columns, schema, 16)
+    }
+
+    fn strings(batch: &RecordBatch, name: &str) -> Vec<Option<String>> {
+        let array = batch.column_by_name(name).unwrap();
+        let strings = array.as_any().downcast_ref::<datafusion::arrow::array::StringArray>().unwrap();
+        (0..strings.len()).map(|i| strings.is_valid(i).then(|| strings.value(i).to_string())).collect()
     }
 
     #[test]
     fn values_become_text_of_the_canonical_type() {
-        let shape = shapes::named("diagnostic").unwrap();
-        let columns: Vec<usize> = (0..shape.fields.len()).collect();
-        let schema = Arc::new(raw_schema(shape).project(&columns).unwrap());
-        let mut builder = BatchBuilder::new(shape, &columns, schema, 4);
-        let number = json!({"time": "2026-11-02T10:00:00Z", "resultType": 50126, "Level": 4, "properties": {"deviceDetail": {"b": 1, "a": "x"}}});
-        let text = json!({"time": "2026-11-02T10:00:00Z", "resultType": "50126", "Level": "4"});
-        builder.append(&number, true).unwrap();
-        builder.append(&text, true).unwrap();
-        assert!(builder.append(&json!({"time": 5, "properties": {}}), true).unwrap_err().contains("time is a JSON number"));
-        assert!(builder.append(&json!({"createdDateTime": "x"}), true).unwrap_err().contains("graph-shaped"));
+        let mut builder = all_columns(shapes::named("diagnostic").unwrap());
+        let (rows, bad) = feed(&mut builder, &[
+            r#"{"time": "2026-11-02T10:00:00Z", "resultType": 50126, "Level": 4, "properties": {"deviceDetail": {"b": 1, "a": "x"}, "appId": "a\u0041"}}"#,
+            r#"{"time": "2026-11-02T10:00:00Z", "resultType": "50126", "level": "4", "category": "NonInteractiveUserSignInLogs"}"#,
+            r#"{"time": 5, "properties": {}}"#,
+            r#"{"createdDateTime": "2026-11-02T10:00:00Z"}"#,
+            r#"{"time": "2026-11-02T10:00:00Z", "properties": {"appId": "b"}, "Level": "#,
+        ]);
+        assert_eq!(rows, 2);
+        assert_eq!(bad.len(), 3, "{bad:?}");
+        assert!(bad[0].contains("time is a JSON number"), "{bad:?}");
+        assert!(bad[1].contains("graph-shaped"), "{bad:?}");
+        assert!(bad[2].starts_with("not valid JSON"), "{bad:?}");
         let batch = builder.finish().unwrap();
-        assert_eq!(batch.num_rows(), 2);
-        let column = |name: &str| {
-            let array = batch.column_by_name(name).unwrap();
-            let strings = array.as_any().downcast_ref::<datafusion::arrow::array::StringArray>().unwrap();
-            (0..2).map(|i| strings.is_valid(i).then(|| strings.value(i).to_string())).collect::<Vec<_>>()
-        };
-        assert_eq!(column("resultType"), [Some("50126".into()), Some("50126".into())]);
-        assert_eq!(column("Level"), [Some("4".into()), Some("4".into())]);
-        assert_eq!(column("properties/deviceDetail"), [Some(r#"{"a":"x","b":1}"#.into()), None]);
+        assert_eq!(strings(&batch, "resultType"), [Some("50126".into()), Some("50126".into())]);
+        assert_eq!(strings(&batch, "Level"), [Some("4".into()), Some("4".into())]);
+        assert_eq!(strings(&batch, "properties/appId"), [Some("aA".into()), None]);
+        assert_eq!(strings(&batch, "properties/deviceDetail"), [Some(r#"{"b": 1, "a": "x"}"#.into()), None]);
+    }
+
+    #[test]
+    fn pages_and_arrays_hold_records() {
+        let mut builder = all_columns(shapes::named("graph").unwrap());
+        let page = r#"{"@odata.context": "x", "value": [{"createdDateTime": "2026-11-02T10:00:00Z", "appId": "a"}, {"createdDateTime": "2026-11-02T10:01:00Z", "appId": "b"}]}"#;
+        let array = r#"[{"createdDateTime": "2026-11-02T10:02:00Z", "appId": "c"}, 7]"#;
+        let (rows, bad) = feed(&mut builder, &[page, array]);
+        assert_eq!(rows, 3);
+        assert_eq!(bad, ["a JSON number, not an object"]);
+        let batch = builder.finish().unwrap();
+        assert_eq!(strings(&batch, "appId"), [Some("a".into()), Some("b".into()), Some("c".into())]);
+        // A sign-in with an array field named like a page is a sign-in.
+        let mut builder = all_columns(shapes::named("diagnostic").unwrap());
+        let (rows, _) = feed(&mut builder, &[r#"{"time": "2026-11-02T10:00:00Z", "category": "x", "records": [1]}"#]);
+        assert_eq!(rows, 1);
+    }
+
+    #[test]
+    fn the_first_record_tells_the_shape() {
+        let all = shapes::all().unwrap();
+        let name = |text: &str| shape_of_first(all, text).map(|s| s.name.as_str());
+        assert_eq!(name(r#"{"records": [{"time": "t", "properties": {}}]}"#), Some("diagnostic"));
+        assert_eq!(name(r#"[{"createdDateTime": "t"}]"#), Some("graph"));
+        assert_eq!(name(r#"{"TimeGenerated": "t"}"#), Some("sentinel"));
+        assert_eq!(name(r#"{"nothing": 1}"#), None);
     }
 
     #[test]

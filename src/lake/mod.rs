@@ -5,7 +5,8 @@
 //! - [`store`]: object stores from URLs and the environment; opening any file as a reader.
 //! - [`partitions`]: the time span a folder names, and the window that prunes by it.
 //! - [`shapes`]: the export shapes and their SQL mappings (`sql/shapes/*.sql`).
-//! - [`json_text`], [`json_scan`]: JSON files as records, decoded into a shape's raw columns.
+//! - [`json_text`], [`raw_json`], [`json_scan`]: JSON files as texts, read lazily, decoded into a
+//!   shape's raw columns.
 //! - [`timestamps`]: the time text forms exports use.
 //! - [`bad_records`]: `--on-bad-record`, `--bad-records`, and read counts.
 //! - [`register`]: the tables and views a workspace queries.
@@ -14,6 +15,7 @@ pub mod bad_records;
 pub mod json_scan;
 pub mod json_text;
 pub mod partitions;
+pub mod raw_json;
 pub mod register;
 pub mod shapes;
 pub mod store;
