@@ -14,6 +14,37 @@ const NANOS_PER_MINUTE: i64 = 60_000_000_000;
 pub fn register(ctx: &SessionContext) {
     ctx.register_udf(minute_index_udf());
     ctx.register_udf(device_is_compliant_udf());
+    ctx.register_udf(session_bucket_udf());
+}
+
+/// `session_bucket(session_id, passes)`: which of `passes` hash passes a session belongs to,
+/// stable across runs and machines (FNV-1a), so that every sign-in of a session lands in the
+/// same pass and a hunt split into passes finds exactly the pairs of an unsplit one.
+pub fn session_bucket_udf() -> ScalarUDF {
+    create_udf(
+        "session_bucket",
+        vec![DataType::Utf8, DataType::Int64],
+        DataType::Int64,
+        Volatility::Immutable,
+        Arc::new(|args: &[ColumnarValue]| {
+            let arrays = ColumnarValue::values_to_arrays(args)?;
+            let sessions: &StringArray = as_string_array(&arrays[0])?;
+            let passes = datafusion::common::cast::as_int64_array(&arrays[1])?;
+            let buckets: Int64Array = (0..sessions.len())
+                .map(|i| {
+                    let n = passes.is_valid(i).then(|| passes.value(i)).filter(|n| *n > 0)?;
+                    let session = if sessions.is_valid(i) { sessions.value(i) } else { "" };
+                    Some((session_hash(session) % n as u64) as i64)
+                })
+                .collect();
+            Ok(ColumnarValue::Array(Arc::new(buckets) as ArrayRef))
+        }),
+    )
+}
+
+/// FNV-1a of the session id's bytes.
+pub fn session_hash(session: &str) -> u64 {
+    session.bytes().fold(0xcbf2_9ce4_8422_2325, |hash, byte| (hash ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3))
 }
 
 /// `minute_index(ts)`: whole minutes since the epoch, floored. The difference of two values is
@@ -82,6 +113,17 @@ mod tests {
         assert_eq!(minute_index(-1), -1);
         assert_eq!(minute_index(-NANOS_PER_MINUTE), -1);
         assert_eq!(minute_index(-NANOS_PER_MINUTE - 1), -2);
+    }
+
+    #[test]
+    fn session_hashes_are_stable_and_spread() {
+        assert_eq!(session_hash(""), 0xcbf2_9ce4_8422_2325);
+        assert_eq!(session_hash("a"), 0xaf63_dc4c_8601_ec8c);
+        let mut counts = [0; 4];
+        for i in 0..4000 {
+            counts[(session_hash(&format!("session-{i}")) % 4) as usize] += 1;
+        }
+        assert!(counts.iter().all(|c| (800..1200).contains(c)), "{counts:?}");
     }
 
     #[test]

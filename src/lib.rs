@@ -13,6 +13,7 @@
 //! - [`generate`]: the synthetic sign-in lake with planted attacks and ground truth.
 //! - [`workspace`]: a session with the inputs, the FOCI list and the rule's views.
 //! - [`hunt`]: one run: plan the selected detections, execute, explain failures.
+//! - [`passes`]: hunting within `--memory-limit`, in hash passes over sessions when a join does not fit.
 //! - [`workbench`]: the SQL workbench's statements and meta-commands.
 //! - [`stats`]: rows read and paired, from the executed plan's metrics.
 //! - [`progress`]: progress bars on stderr for long hunts, conversions and queries.
@@ -31,6 +32,7 @@ pub mod generate;
 pub mod hunt;
 pub mod lake;
 pub mod output;
+pub mod passes;
 pub mod progress;
 pub mod sample;
 pub mod session;

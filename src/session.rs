@@ -30,6 +30,11 @@ pub fn new_context(engine: &EngineOptions) -> Result<SessionContext> {
     if let Some(threads) = threads {
         config = config.with_target_partitions(threads.max(1));
     }
+    if let Some(limit) = engine.memory_limit {
+        // A sort reserves this much up front to merge its spills; keep it a share of the limit.
+        let reservation = (limit / 8).min(10 << 20) as usize;
+        config = config.set_usize("datafusion.execution.sort_spill_reservation_bytes", reservation);
+    }
     let mut runtime = RuntimeEnvBuilder::new();
     if let Some(limit) = engine.memory_limit {
         runtime = runtime.with_memory_pool(Arc::new(FairSpillPool::new(limit as usize)));

@@ -122,6 +122,9 @@ pub async fn run(args: HuntArgs) -> Result<Outcome> {
         None => args.output.as_ref().map(PathBuf::from),
     };
     let target = OutputTarget::choose(local_output, args.output_format, several)?;
+    if config.engine.memory_limit.is_some() {
+        return run_within_limit(&args, &config, &target, remote, started).await;
+    }
     let hunt = Hunt::prepare(&config).await?;
 
     if let (Some(stats), false) = (hunt.base_stats, args.quiet) {
@@ -150,11 +153,37 @@ pub async fn run(args: HuntArgs) -> Result<Outcome> {
         let rows = rows?;
         total += rows;
         if !args.quiet {
-            summary_line(&hunt, index, rows, args.summary, started);
+            summary_line(&hunt, index, rows, args.summary, started, hunt.stats(index), 1);
         }
     }
     if let Some(remote) = remote {
         remote.upload(&hunt.workspace.ctx, several).await?;
+    }
+    Ok(if total > 0 && args.fail_on_findings { Outcome::Findings } else { Outcome::Clean })
+}
+
+/// With `--memory-limit`: each detection's alerts are computed first (in passes over sessions
+/// if a join does not fit), then written, so that a retried pass never writes twice.
+async fn run_within_limit(args: &HuntArgs, config: &HuntConfig, target: &OutputTarget, remote: Option<RemoteOutput>, started: Instant) -> Result<Outcome> {
+    let done = crate::passes::hunt_within_limit(config).await?;
+    let several = done.hunt.runs.len() > 1;
+    let mut total = 0;
+    for (index, run) in done.hunt.runs.iter().enumerate() {
+        let name = &run.detection.name;
+        if several && target.path.is_none() && target.format == OutputFormat::Table {
+            println!("== {name}: {} ==", run.detection.title);
+        }
+        let batches = done.results[index].clone();
+        let stream = futures::stream::iter(batches.into_iter().map(Ok));
+        let stream = Box::pin(datafusion::physical_plan::stream::RecordBatchStreamAdapter::new(run.plan().schema(), stream));
+        let rows = target.for_detection(name).write(stream).await?;
+        total += rows;
+        if !args.quiet {
+            summary_line(&done.hunt, index, rows, args.summary, started, done.stats[index], done.passes);
+        }
+    }
+    if let Some(remote) = remote {
+        remote.upload(&done.hunt.workspace.ctx, several).await?;
     }
     Ok(if total > 0 && args.fail_on_findings { Outcome::Findings } else { Outcome::Clean })
 }
@@ -208,17 +237,17 @@ fn skipped_note(hunt: &Hunt) -> String {
     if notes.is_empty() { String::new() } else { format!(" ({})", notes.join("; ")) }
 }
 
-fn summary_line(hunt: &Hunt, index: usize, rows: u64, triage: bool, started: Instant) {
+fn summary_line(hunt: &Hunt, index: usize, rows: u64, triage: bool, started: Instant, stats: crate::stats::ScanStats, passes: u64) {
     let name = &hunt.runs[index].detection.name;
     let unit = if triage { "sessions" } else { "alerts" };
     let elapsed = started.elapsed().as_secs_f64();
+    let in_passes = if passes > 1 { format!(" in {passes} passes over sessions (--memory-limit)") } else { String::new() };
     if hunt.base_stats.is_some() {
-        eprintln!("foci-hunt: {name}: {rows} {unit}, {elapsed:.2}s");
+        eprintln!("foci-hunt: {name}: {rows} {unit}{in_passes}, {elapsed:.2}s");
         return;
     }
-    let stats = hunt.stats(index);
     eprintln!(
-        "foci-hunt: {name}: {} files ({} bytes){}, {} rows read, {} FOCI sign-ins paired, {rows} {unit}, {elapsed:.2}s",
+        "foci-hunt: {name}: {} files ({} bytes){}, {} rows read, {} FOCI sign-ins paired, {rows} {unit}{in_passes}, {elapsed:.2}s",
         hunt.workspace.inputs.files.len(),
         hunt.workspace.inputs.total_bytes(),
         skipped_note(hunt),
