@@ -37,7 +37,7 @@ impl ShapeChoice {
 pub enum FieldKind {
     /// A sign-in time: text in one of the export forms, parsed to UTC nanoseconds.
     Time,
-    /// Text; numbers and booleans as their text, objects and arrays as compact JSON text.
+    /// Text; numbers and booleans as their text, objects and arrays as their JSON text as written.
     Text,
 }
 

@@ -209,5 +209,11 @@ mod tests {
         let err = register_for(&ctx, "https://acct.blob.core.windows.net/").unwrap_err();
         assert!(err.to_string().contains("needs a container"), "{err}");
         assert!(register_for(&ctx, "ftp://x/y").unwrap_err().to_string().contains("unsupported scheme"));
+        // abfss and az keep their own URLs: the store is registered under them.
+        let abfss = "abfss://logs@acct.dfs.core.windows.net/insights/";
+        assert_eq!(register_for(&ctx, abfss).unwrap(), abfss);
+        let url = Url::parse(abfss).unwrap();
+        assert!(ctx.runtime_env().object_store(ObjectStoreUrl::parse(&url[..url::Position::BeforePath]).unwrap()).is_ok());
+        assert_eq!(register_for(&ctx, "s3://bucket/exports/").unwrap(), "s3://bucket/exports/");
     }
 }
