@@ -26,7 +26,10 @@ pub fn new_context(engine: &EngineOptions) -> Result<SessionContext> {
         // A folder input means every file below it, not just its first level.
         .set_bool("datafusion.execution.listing_table_ignore_subdirectory", false)
         // Prune Parquet rows by the time window and the detections' filters while decoding.
-        .set_bool("datafusion.execution.parquet.pushdown_filters", true);
+        .set_bool("datafusion.execution.parquet.pushdown_filters", true)
+        // Evaluate the cheapest, most selective predicates first while decoding, so that wide
+        // columns are decoded only for the rows that pass (measured ~10% on a 10M-row hunt).
+        .set_bool("datafusion.execution.parquet.reorder_filters", true);
     if let Some(threads) = threads {
         config = config.with_target_partitions(threads.max(1));
     }
