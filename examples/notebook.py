@@ -58,10 +58,11 @@ ctx.sql(
 ctx.register_csv("foci_clients", args.foci)
 
 # %% [markdown]
-# ## The two functions the SQL needs
+# ## The functions the SQL needs
 # `minute_index`: whole minutes since the epoch, floored, so that a difference counts minute
 # boundaries like KQL's `datetime_diff('minute', …)`. `device_is_compliant`: true only for valid
-# JSON whose `isCompliant` is `true` or `"true"`.
+# JSON whose `isCompliant` is `true` or `"true"`. `session_bucket`: the hash pass a session falls
+# in (FNV-1a), used only when a hunt is split into passes to fit a memory limit.
 
 # %%
 NANOS_PER_MINUTE = 60_000_000_000
@@ -84,7 +85,20 @@ def device_is_compliant(details: pa.Array) -> pa.Array:
     return pa.array([compliant(t) for t in details.to_pylist()], pa.bool_())
 
 
+def fnv1a(text):
+    hash_value = 0xCBF29CE484222325
+    for byte in text.encode():
+        hash_value = ((hash_value ^ byte) * 0x100000001B3) & 0xFFFFFFFFFFFFFFFF
+    return hash_value
+
+
+def session_bucket(sessions: pa.Array, passes: pa.Array) -> pa.Array:
+    pairs = zip(sessions.to_pylist(), passes.to_pylist())
+    return pa.array([None if not n or n <= 0 else fnv1a(s or "") % n for s, n in pairs], pa.int64())
+
+
 ctx.register_udf(udf(minute_index, [pa.timestamp("ns")], pa.int64(), "immutable", "minute_index"))
+ctx.register_udf(udf(session_bucket, [pa.string(), pa.int64()], pa.int64(), "immutable", "session_bucket"))
 ctx.register_udf(udf(device_is_compliant, [pa.string()], pa.bool_(), "immutable", "device_is_compliant"))
 
 # %% [markdown]

@@ -19,7 +19,6 @@ pub struct EngineOptions {
 
 /// A session for hunting.
 pub fn new_context(engine: &EngineOptions) -> Result<SessionContext> {
-    let threads = engine.threads;
     let mut config = SessionConfig::new()
         // Sentinel columns are PascalCase; hunters type them unquoted.
         .set_bool("datafusion.sql_parser.enable_ident_normalization", false)
@@ -30,16 +29,14 @@ pub fn new_context(engine: &EngineOptions) -> Result<SessionContext> {
         // Evaluate the cheapest, most selective predicates first while decoding, so that wide
         // columns are decoded only for the rows that pass (measured ~10% on a 10M-row hunt).
         .set_bool("datafusion.execution.parquet.reorder_filters", true);
-    if let Some(threads) = threads {
+    if let Some(threads) = engine.threads {
         config = config.with_target_partitions(threads.max(1));
     }
+    let mut runtime = RuntimeEnvBuilder::new();
     if let Some(limit) = engine.memory_limit {
         // A sort reserves this much up front to merge its spills; keep it a share of the limit.
         let reservation = (limit / 8).min(10 << 20) as usize;
         config = config.set_usize("datafusion.execution.sort_spill_reservation_bytes", reservation);
-    }
-    let mut runtime = RuntimeEnvBuilder::new();
-    if let Some(limit) = engine.memory_limit {
         runtime = runtime.with_memory_pool(Arc::new(FairSpillPool::new(limit as usize)));
     }
     let runtime = runtime.build_arc().map_err(Error::engine("starting the engine"))?;
