@@ -193,3 +193,35 @@ async fn rfc3339_text_with_any_precision_and_offset_parses() {
         assert_eq!(alerts[0]["FirstRequestTimeGenerated"], expected, "{text}");
     }
 }
+
+#[tokio::test]
+async fn parquet_numbers_where_text_is_expected_read_as_their_text() {
+    use datafusion::arrow::array::Int64Array;
+
+    let dir = tempfile::tempdir().unwrap();
+    let rows = attack();
+    let times: ArrayRef = Arc::new(TimestampNanosecondArray::from_iter_values(
+        rows.iter().map(|r| foci_hunt::detection::parse_rfc3339_nanos(r["TimeGenerated"].as_str().unwrap()).unwrap()),
+    ));
+    let mut fields = vec![Field::new("TimeGenerated", times.data_type().clone(), true)];
+    let mut columns = vec![times];
+    for name in ["HomeTenantId", "ResourceTenantId", "AppId", "AppDisplayName", "IncomingTokenType", "SessionId", "UserPrincipalName"] {
+        fields.push(Field::new(name, DataType::Utf8, true));
+        columns.push(Arc::new(rows.iter().map(|r| r[name].as_str()).collect::<StringArray>()));
+    }
+    // One exporter wrote ResultType and Level as numbers.
+    for (name, value) in [("ResultType", 50126), ("Level", 4)] {
+        fields.push(Field::new(name, DataType::Int64, true));
+        columns.push(Arc::new(Int64Array::from(vec![value; rows.len()])));
+    }
+    let batch = RecordBatch::try_new(Arc::new(Schema::new(fields)), columns).unwrap();
+    let path = dir.path().join("numbers.parquet");
+    let mut writer = ArrowWriter::try_new(File::create(&path).unwrap(), batch.schema(), None).unwrap();
+    writer.write(&batch).unwrap();
+    writer.close().unwrap();
+
+    let alerts = run(&config(&[&path])).await.unwrap();
+    assert_eq!(alerts.len(), 1);
+    assert_eq!(alerts[0]["FirstResult"], "50126");
+    assert_eq!(alerts[0]["SecondResult"], "50126");
+}
