@@ -66,6 +66,8 @@ pub struct Hunt {
     pub runs: Vec<DetectionRun>,
     /// Set when several detections share a base set computed once: what computing it read.
     pub base_stats: Option<ScanStats>,
+    /// Set when the session prefilter narrowed the inputs: what it read, and its plans.
+    pub prefilter: Option<crate::prefilter::Narrowed>,
 }
 
 impl Hunt {
@@ -84,20 +86,20 @@ impl Hunt {
         let workspace = Workspace::open(&config.inputs, &lake, &config.foci, &config.engine).await?;
         let base_stats = workspace.register_rule_views(&config.params, detections.len() > 1).await?;
 
-        let mut runs = Vec::new();
-        for detection in detections {
-            let frame = match &summary {
-                Some(summary) => {
-                    let rows = workspace.detection_rows(&detection, &config.params).await?;
-                    summarise(&workspace, summary, &detection.name, rows).await?
-                }
-                None => workspace.detection_alerts(&detection, &config.params).await?,
-            };
-            let context = format!("planning detection {}", detection.name);
-            let plan = frame.create_physical_plan().await.map_err(Error::engine(context))?;
-            runs.push(DetectionRun { detection, plan });
+        let mut runs = plan_runs(&workspace, detections, summary.as_ref(), &config.params).await?;
+        // A Parquet lake is read twice cheaply instead of twice fully (src/prefilter.rs). JSON
+        // inputs are parsed whole whatever the predicate, so there it would only add a scan.
+        let parquet_only = workspace.inputs.files.iter().all(|f| f.kind == crate::lake::FileKind::Parquet);
+        let mut prefilter = None;
+        if runs.len() == 1 && parquet_only && !workspace.inputs.files.is_empty() {
+            prefilter = crate::prefilter::narrow_to_candidate_sessions(&workspace, &runs[0].plan).await?;
+            if prefilter.is_some() {
+                workspace.register_rule_views(&config.params, false).await?;
+                let detections = runs.into_iter().map(|run| run.detection).collect();
+                runs = plan_runs(&workspace, detections, summary.as_ref(), &config.params).await?;
+            }
         }
-        Ok(Hunt { workspace, runs, base_stats })
+        Ok(Hunt { workspace, runs, base_stats, prefilter })
     }
 
     /// Starts run `index`; rows arrive sorted as its query orders them.
@@ -121,12 +123,43 @@ impl Hunt {
     /// set was computed once for several detections, see `base_stats` instead.
     pub fn stats(&self, index: usize) -> ScanStats {
         let Ok(run) = self.run(index) else { return ScanStats::default() };
-        self.workspace.read_stats(&run.plan)
+        let mut stats = self.workspace.read_stats(&run.plan);
+        if let Some(narrowed) = &self.prefilter {
+            stats.rows_read += narrowed.stats.rows_read;
+        }
+        stats
+    }
+
+    /// Every plan that read the inputs for run `index`: the prefilter's, then the run's own.
+    pub fn scan_plans(&self, index: usize) -> Vec<Arc<dyn ExecutionPlan>> {
+        let mut plans: Vec<Arc<dyn ExecutionPlan>> = self.prefilter.iter().flat_map(|n| n.plans.iter().cloned()).collect();
+        if let Ok(run) = self.run(index) {
+            plans.push(run.plan());
+        }
+        plans
     }
 
     fn run(&self, index: usize) -> Result<&DetectionRun> {
         self.runs.get(index).ok_or_else(|| Error::Usage(format!("this hunt has no detection number {index}")))
     }
+}
+
+/// Plans each detection (or its triage summary) over the workspace's current views.
+async fn plan_runs(workspace: &Workspace, detections: Vec<Detection>, summary: Option<&Detection>, params: &BTreeMap<String, String>) -> Result<Vec<DetectionRun>> {
+    let mut runs = Vec::new();
+    for detection in detections {
+        let frame = match summary {
+            Some(summary) => {
+                let rows = workspace.detection_rows(&detection, params).await?;
+                summarise(workspace, summary, &detection.name, rows).await?
+            }
+            None => workspace.detection_alerts(&detection, params).await?,
+        };
+        let context = format!("planning detection {}", detection.name);
+        let plan = frame.create_physical_plan().await.map_err(Error::engine(context))?;
+        runs.push(DetectionRun { detection, plan });
+    }
+    Ok(runs)
 }
 
 /// The triage summary over `rows`, the full rows of detection `name`.

@@ -14,6 +14,7 @@
 //! - [`workspace`]: a session with the inputs, the FOCI list and the rule's views.
 //! - [`hunt`]: one run: plan the selected detections, execute, explain failures.
 //! - [`passes`]: hunting within `--memory-limit`, in hash passes over sessions when a join does not fit.
+//! - [`prefilter`]: Parquet lakes read twice cheaply: candidate sessions first, then their rows.
 //! - [`workbench`]: the SQL workbench's statements and meta-commands.
 //! - [`stats`]: rows read and paired, from the executed plan's metrics.
 //! - [`progress`]: progress bars on stderr for long hunts, conversions and queries.
@@ -33,6 +34,7 @@ pub mod hunt;
 pub mod lake;
 pub mod output;
 pub mod passes;
+pub mod prefilter;
 pub mod progress;
 pub mod sample;
 pub mod session;

@@ -169,18 +169,20 @@ async fn parquet_row_groups_outside_the_window_are_skipped() {
 
     let hunt = Hunt::prepare(&windowed(&path)).await.unwrap();
     let found = foci_hunt::output::rows_as_json(&hunt.collect(0).await.unwrap()).unwrap();
-    let plan = hunt.runs[0].plan();
     let mut pruned = 0;
-    foci_hunt::stats::visit(&plan, &mut |node| {
-        for metric in node.metrics().iter().flat_map(|m| m.iter()) {
-            if let MetricValue::PruningMetrics { name, pruning_metrics } = metric.value()
-                && name == "row_groups_pruned_statistics"
-            {
-                pruned += pruning_metrics.pruned();
+    let mut scanned = 0;
+    for plan in hunt.scan_plans(0) {
+        foci_hunt::stats::visit(&plan, &mut |node| {
+            for metric in node.metrics().iter().flat_map(|m| m.iter()) {
+                if let MetricValue::PruningMetrics { name, pruning_metrics } = metric.value()
+                    && name == "row_groups_pruned_statistics"
+                {
+                    pruned += pruning_metrics.pruned();
+                }
             }
-        }
-    });
-    let scanned = foci_hunt::stats::bytes_scanned(&plan);
+        });
+        scanned += foci_hunt::stats::bytes_scanned(&plan);
+    }
     assert!(pruned > 0, "row groups pruned by statistics");
     assert!(scanned * 2 < size, "{scanned} bytes scanned of {size}");
     assert_eq!(found, alerts(&windowed(&source)).await);

@@ -1,0 +1,82 @@
+//! The session prefilter for Parquet lakes: read the lake twice cheaply instead of twice fully.
+//!
+//! Planned as written, the rule scans the base set once per side of its session join, and the
+//! first sign-ins' scan decodes every predicate column of every row before the join's dynamic
+//! filter on `SessionId` gets a say. Yet a pair needs a token redemption the detection watches,
+//! and those are few. So: (1) run the join's build side alone (the token redemptions that pass
+//! the detection's own filters) and keep their session ids; (2) read the rows of just those
+//! sessions, with `SessionId` the only predicate, so that every other column is decoded only for
+//! them; (3) hunt over those rows. Every alert's two sign-ins share a candidate session, so the
+//! alerts are exactly those of the unfiltered hunt.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use datafusion::arrow::array::{Array, AsArray};
+use datafusion::arrow::datatypes::DataType;
+use datafusion::datasource::MemTable;
+use datafusion::logical_expr::{Expr, lit};
+use datafusion::prelude::ident;
+use datafusion::physical_plan::joins::HashJoinExec;
+use datafusion::physical_plan::{ExecutionPlan, collect};
+
+use crate::error::{Error, Result};
+use crate::stats::ScanStats;
+use crate::workspace::Workspace;
+
+/// Beyond this many candidate sessions the prefilter is not worth its IN list.
+pub const MAX_CANDIDATE_SESSIONS: usize = 20_000;
+
+/// What narrowing read: the plan of the candidate scan (its metrics) and its counts.
+pub struct Narrowed {
+    pub plans: Vec<Arc<dyn ExecutionPlan>>,
+    pub stats: ScanStats,
+}
+
+/// Replaces `signin_logs` in `workspace` by the rows of the sessions `plan` could pair, when
+/// that is a small set; `None` leaves the workspace as it was.
+pub async fn narrow_to_candidate_sessions(workspace: &Workspace, plan: &Arc<dyn ExecutionPlan>) -> Result<Option<Narrowed>> {
+    let context = "finding the candidate sessions";
+    let Some(build) = pairing_build_side(plan) else { return Ok(None) };
+    let Ok(index) = build.schema().index_of("SessionId") else { return Ok(None) };
+    let seconds = collect(Arc::clone(&build), workspace.ctx.task_ctx()).await.map_err(|e| workspace.explain(Error::engine(context)(e)))?;
+    let mut sessions = BTreeSet::new();
+    for batch in &seconds {
+        let column = batch.column(index);
+        match column.data_type() {
+            DataType::Utf8 => sessions.extend(column.as_string::<i32>().iter().flatten().map(str::to_string)),
+            DataType::Utf8View => sessions.extend(column.as_string_view().iter().flatten().map(str::to_string)),
+            _ => return Ok(None),
+        }
+        if sessions.len() > MAX_CANDIDATE_SESSIONS {
+            return Ok(None);
+        }
+    }
+
+    let context = "reading the candidate sessions";
+    let candidates: Vec<Expr> = sessions.into_iter().map(lit).collect();
+    let logs = workspace.ctx.table("signin_logs").await.map_err(Error::engine(context))?;
+    let frame = logs.filter(ident("SessionId").in_list(candidates, false)).map_err(Error::engine(context))?;
+    let scan = frame.create_physical_plan().await.map_err(Error::engine(context))?;
+    let rows = collect(Arc::clone(&scan), workspace.ctx.task_ctx()).await.map_err(|e| workspace.explain(Error::engine(context)(e)))?;
+    let stats = workspace.read_stats(&scan);
+
+    let table = MemTable::try_new(scan.schema(), vec![rows]).map_err(Error::engine(context))?;
+    workspace.ctx.deregister_table("signin_logs").map_err(Error::engine(context))?;
+    workspace.ctx.register_table("signin_logs", Arc::new(table)).map_err(Error::engine(context))?;
+    Ok(Some(Narrowed { plans: vec![build, scan], stats }))
+}
+
+/// The build side of the top-most hash join: the session pairing (joins below it are FOCI
+/// lookups), built from the token redemptions.
+fn pairing_build_side(plan: &Arc<dyn ExecutionPlan>) -> Option<Arc<dyn ExecutionPlan>> {
+    let mut found = None;
+    crate::stats::visit(plan, &mut |node| {
+        if found.is_none()
+            && let Some(join) = node.downcast_ref::<HashJoinExec>()
+        {
+            found = Some(Arc::clone(join.left()));
+        }
+    });
+    found
+}
