@@ -94,7 +94,12 @@ async fn measure_hunt(config: &HuntConfig) -> Result<Sample> {
     }
     let wall = started.elapsed();
     let stats = hunt.stats(0);
-    let stages = hunt.runs.first().map(|run| stage_times(&run.plan())).unwrap_or_default();
+    let mut stages = BTreeMap::new();
+    for plan in hunt.scan_plans(0) {
+        for (stage, time) in stage_times(&plan) {
+            *stages.entry(stage).or_insert(Duration::ZERO) += time;
+        }
+    }
     Ok(Sample { wall, bytes: hunt.workspace.inputs.total_bytes(), rows: stats.rows_read, alerts, stages })
 }
 
