@@ -12,7 +12,8 @@ use super::Outcome;
 use crate::error::{Error, Result};
 use crate::foci::FociSource;
 use crate::hunt::{Hunt, HuntConfig};
-use crate::lake::{TEXT_COLUMNS, TIME_COLUMN};
+use crate::lake::{LakeOptions, TEXT_COLUMNS, TIME_COLUMN, Window};
+use crate::workspace::Workspace;
 
 #[derive(Debug, Args)]
 pub struct BenchArgs {
@@ -106,8 +107,10 @@ async fn measure_hunt(config: &HuntConfig) -> Result<Sample> {
 /// Reading the columns the detections use from the same files, with no filter and no join.
 async fn measure_scan_floor(config: &HuntConfig) -> Result<Sample> {
     let started = Instant::now();
-    let hunt = Hunt::prepare(config).await?;
-    let ctx = &hunt.workspace.ctx;
+    // The inputs as a hunt would open them (same files after pruning), without the rule.
+    let lake = LakeOptions { window: Window::from_params(&config.params)?, ..config.lake.clone() };
+    let workspace = Workspace::open(&config.inputs, &lake, &config.foci, &config.engine).await?;
+    let ctx = &workspace.ctx;
     let columns: Vec<String> = std::iter::once(TIME_COLUMN).chain(TEXT_COLUMNS.iter().copied()).map(|c| format!("\"{c}\"")).collect();
     let frame = ctx
         .sql(&format!("SELECT {} FROM signin_logs", columns.join(", ")))
@@ -117,9 +120,9 @@ async fn measure_scan_floor(config: &HuntConfig) -> Result<Sample> {
     let mut stream = execute_stream(plan.clone(), ctx.task_ctx()).map_err(Error::engine("running the scan floor"))?;
     let mut rows = 0;
     while let Some(batch) = stream.next().await {
-        rows += batch.map_err(|e| hunt.explain(Error::engine("running the scan floor")(e)))?.num_rows() as u64;
+        rows += batch.map_err(|e| workspace.explain(Error::engine("running the scan floor")(e)))?.num_rows() as u64;
     }
-    Ok(Sample { wall: started.elapsed(), bytes: hunt.workspace.inputs.total_bytes(), rows, alerts: 0, stages: stage_times(&plan) })
+    Ok(Sample { wall: started.elapsed(), bytes: workspace.inputs.total_bytes(), rows, alerts: 0, stages: stage_times(&plan) })
 }
 
 /// Compute time by stage: scans (and what filters and projects their rows), joins, sorting.
