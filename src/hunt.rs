@@ -30,6 +30,9 @@ pub struct HuntConfig {
     pub engine: EngineOptions,
     /// One triage row per (user, session, second app) instead of one row per pair.
     pub summary: bool,
+    /// Narrow the inputs to the candidate sessions first (src/prefilter.rs); off only to
+    /// measure what it saves.
+    pub prefilter: bool,
 }
 
 impl HuntConfig {
@@ -43,6 +46,7 @@ impl HuntConfig {
             params: BTreeMap::new(),
             engine: EngineOptions::default(),
             summary: false,
+            prefilter: true,
         }
     }
 }
@@ -87,11 +91,9 @@ impl Hunt {
         let base_stats = workspace.register_rule_views(&config.params, detections.len() > 1).await?;
 
         let mut runs = plan_runs(&workspace, detections, summary.as_ref(), &config.params).await?;
-        // A Parquet lake is read twice cheaply instead of twice fully (src/prefilter.rs). JSON
-        // inputs are parsed whole whatever the predicate, so there it would only add a scan.
-        let parquet_only = workspace.inputs.files.iter().all(|f| f.kind == crate::lake::FileKind::Parquet);
+        // The lake is read twice cheaply instead of twice fully (src/prefilter.rs).
         let mut prefilter = None;
-        if runs.len() == 1 && parquet_only && !workspace.inputs.files.is_empty() {
+        if config.prefilter && runs.len() == 1 && !workspace.inputs.files.is_empty() {
             prefilter = crate::prefilter::narrow_to_candidate_sessions(&workspace, &runs[0].plan).await?;
             if prefilter.is_some() {
                 workspace.register_rule_views(&config.params, false).await?;

@@ -1,13 +1,14 @@
-//! The session prefilter for Parquet lakes: read the lake twice cheaply instead of twice fully.
+//! The session prefilter: read the lake twice cheaply instead of twice fully.
 //!
 //! Planned as written, the rule scans the base set once per side of its session join, and the
-//! first sign-ins' scan decodes every predicate column of every row before the join's dynamic
-//! filter on `SessionId` gets a say. Yet a pair needs a token redemption the detection watches,
-//! and those are few. So: (1) run the join's build side alone (the token redemptions that pass
-//! the detection's own filters) and keep their session ids; (2) read the rows of just those
-//! sessions, with `SessionId` the only predicate, so that every other column is decoded only for
-//! them; (3) hunt over those rows. Every alert's two sign-ins share a candidate session, so the
-//! alerts are exactly those of the unfiltered hunt.
+//! first sign-ins' scan decodes every predicate column of every row (parses every JSON record)
+//! before the join's filter on `SessionId` gets a say. Yet a pair needs a token redemption the
+//! detection watches, and those are few. So: (1) run the join's build side alone (the token
+//! redemptions that pass the detection's own filters) and keep their session ids; (2) read the
+//! rows of just those sessions, with `SessionId` the only predicate, so that every other Parquet
+//! column is decoded only for them and JSON records without a candidate's id in their text are
+//! not parsed again (`lake::value_filter`); (3) hunt over those rows. Every alert's two sign-ins
+//! share a candidate session, so the alerts are exactly those of the unfiltered hunt.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -52,6 +53,8 @@ pub async fn narrow_to_candidate_sessions(workspace: &Workspace, plan: &Arc<dyn 
             return Ok(None);
         }
     }
+    // The build side parsed every JSON record: the candidate scan may skip records by text.
+    workspace.scans.mark_validated_if_read_whole(&workspace.inputs.files);
 
     let context = "reading the candidate sessions";
     let candidates: Vec<Expr> = sessions.into_iter().map(lit).collect();
@@ -59,7 +62,8 @@ pub async fn narrow_to_candidate_sessions(workspace: &Workspace, plan: &Arc<dyn 
     let frame = logs.filter(ident("SessionId").in_list(candidates, false)).map_err(Error::engine(context))?;
     let scan = frame.create_physical_plan().await.map_err(Error::engine(context))?;
     let rows = collect(Arc::clone(&scan), workspace.ctx.task_ctx()).await.map_err(|e| workspace.explain(Error::engine(context)(e)))?;
-    let stats = workspace.read_stats(&scan);
+    // JSON records are counted by the run's shared counters, which the hunt's stats add.
+    let stats = crate::stats::collect(&scan, &workspace.is_input_file());
 
     let table = MemTable::try_new(scan.schema(), vec![rows]).map_err(Error::engine(context))?;
     workspace.ctx.deregister_table("signin_logs").map_err(Error::engine(context))?;

@@ -273,22 +273,31 @@ async fn converting_keeps_every_alert_in_sorted_day_partitioned_parquet() {
 }
 
 #[tokio::test]
-async fn the_session_prefilter_engages_on_parquet_and_changes_nothing_found() {
+async fn the_session_prefilter_changes_nothing_found_in_any_format_or_shape() {
     let dir = tempfile::tempdir().unwrap();
     let parquet = lake(dir.path(), "parquet", ExportShape::Sentinel, Some(PartitionBy::Day), LakeFormat::Parquet);
     let ndjson = lake(dir.path(), "ndjson", ExportShape::Sentinel, None, LakeFormat::Ndjson);
+    let diagnostic = lake(dir.path(), "diagnostic", ExportShape::Diagnostic, None, LakeFormat::Ndjson);
     for detection in ["v1", "v2"] {
-        let mut config = config(&parquet);
-        config.detections = vec![detection.into()];
-        let hunt = Hunt::prepare(&config).await.unwrap();
-        let narrowed = hunt.prefilter.as_ref().expect("a Parquet hunt is narrowed to candidate sessions");
-        // Every row group is read for its SessionId, unless its statistics rule out every candidate.
-        assert!((3_000..=4_000).contains(&narrowed.stats.rows_read), "{}", narrowed.stats.rows_read);
-        let found = foci_hunt::output::rows_as_json(&hunt.collect(0).await.unwrap()).unwrap();
-        let mut plain = config.clone();
-        plain.inputs = vec![ndjson.display().to_string()];
-        let unfiltered = Hunt::prepare(&plain).await.unwrap();
-        assert!(unfiltered.prefilter.is_none(), "JSON inputs are not narrowed");
-        assert_eq!(found, foci_hunt::output::rows_as_json(&unfiltered.collect(0).await.unwrap()).unwrap(), "{detection}");
+        for input in [&parquet, &ndjson, &diagnostic] {
+            let mut config = config(input);
+            config.detections = vec![detection.into()];
+            let hunt = Hunt::prepare(&config).await.unwrap();
+            let narrowed = hunt.prefilter.as_ref().expect("the hunt is narrowed to candidate sessions");
+            if input == &parquet {
+                // Every row group is read for its SessionId, unless its statistics rule out every candidate.
+                assert!((3_000..=4_000).contains(&narrowed.stats.rows_read), "{}", narrowed.stats.rows_read);
+            } else {
+                // The build side parsed every record, so the candidate scan skipped the others unparsed.
+                assert!(hunt.workspace.scans.validated.load(std::sync::atomic::Ordering::Relaxed), "{input:?}");
+            }
+            let found = foci_hunt::output::rows_as_json(&hunt.collect(0).await.unwrap()).unwrap();
+            assert!(!found.is_empty(), "{detection} {input:?}");
+            config.prefilter = false;
+            let unfiltered = Hunt::prepare(&config).await.unwrap();
+            assert!(unfiltered.prefilter.is_none());
+            let expected = foci_hunt::output::rows_as_json(&unfiltered.collect(0).await.unwrap()).unwrap();
+            assert_eq!(found, expected, "{detection} {input:?}");
+        }
     }
 }

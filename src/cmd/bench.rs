@@ -27,6 +27,10 @@ pub struct BenchArgs {
     /// Set a detection parameter.
     #[arg(long = "set", value_name = "NAME=VALUE")]
     pub set: Vec<String>,
+    /// Hunt without first narrowing the inputs to the candidate sessions (same alerts; to
+    /// measure what the prefilter saves).
+    #[arg(long)]
+    pub no_prefilter: bool,
     #[command(flatten)]
     pub engine: super::EngineArgs,
 }
@@ -55,6 +59,7 @@ pub async fn run(args: BenchArgs) -> Result<Outcome> {
         params,
         engine: args.engine.options()?,
         summary: false,
+        prefilter: !args.no_prefilter,
     };
     let mut hunts = Vec::new();
     let mut floors = Vec::new();

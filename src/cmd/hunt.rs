@@ -70,6 +70,10 @@ pub struct HuntArgs {
     /// No summary on stderr.
     #[arg(long)]
     pub quiet: bool,
+    /// Hunt without first narrowing the inputs to the candidate sessions (same alerts; to
+    /// measure what the prefilter saves).
+    #[arg(long)]
+    pub no_prefilter: bool,
     #[command(flatten)]
     pub engine: super::EngineArgs,
 }
@@ -113,6 +117,7 @@ pub async fn run(args: HuntArgs) -> Result<Outcome> {
         params: args.params(now)?,
         engine: args.engine.options()?,
         summary: args.summary,
+        prefilter: !args.no_prefilter,
     };
     // The output is checked before any input is read.
     let several = crate::detection::select(&config.detections)?.len() > 1;

@@ -115,6 +115,11 @@ impl ReadCounters {
         })
     }
 
+    /// The bytes read so far from `file`, if it was opened.
+    pub fn bytes_read(&self, file: &str) -> Option<u64> {
+        self.files.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).get(file).map(|f| f.bytes_read)
+    }
+
     /// The files read so far.
     pub fn files(&self) -> Vec<String> {
         self.files.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).keys().cloned().collect()

@@ -8,6 +8,7 @@
 use std::fmt;
 use std::io::{self, BufReader, Read};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use async_trait::async_trait;
 use datafusion::arrow::array::{ArrayRef, RecordBatch, StringBuilder, TimestampNanosecondBuilder};
@@ -16,7 +17,7 @@ use datafusion::catalog::Session;
 use datafusion::datasource::{TableProvider, TableType};
 use datafusion::error::{DataFusionError, Result as DfResult};
 use datafusion::execution::{SendableRecordBatchStream, TaskContext};
-use datafusion::logical_expr::Expr;
+use datafusion::logical_expr::{Expr, TableProviderFilterPushDown};
 use datafusion::physical_plan::ExecutionPlan;
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::physical_plan::streaming::{PartitionStream, StreamingTableExec};
@@ -28,6 +29,7 @@ use super::raw_json::{RawObject, array_elements, as_text, kind_of};
 use super::shapes::{self, FieldKind, Shape};
 use super::store;
 use super::timestamps::parse_sign_in_time;
+use super::value_filter::ValueFilter;
 use super::{FileKind, SourceFile};
 use crate::error::Error;
 
@@ -38,6 +40,23 @@ pub struct ScanShared {
     pub counters: ReadCounters,
     /// Auto shape: records are checked against the file's shape.
     pub check_shapes: bool,
+    /// Set once a scan has parsed every record of every JSON input and reported the bad ones:
+    /// later scans may then rule records out by their text alone (see [`ValueFilter`]).
+    pub validated: AtomicBool,
+}
+
+impl ScanShared {
+    /// Marks the run's records validated if a scan has read every JSON file among `files` to
+    /// its end (a scan cut short, e.g. by a join with nothing to match, proves nothing).
+    pub fn mark_validated_if_read_whole(&self, files: &[SourceFile]) {
+        let whole = files
+            .iter()
+            .filter(|f| f.kind != FileKind::Parquet)
+            .all(|f| self.counters.bytes_read(&f.url).is_some_and(|bytes| bytes >= f.size));
+        if whole {
+            self.validated.store(true, Ordering::Relaxed);
+        }
+    }
 }
 
 /// The Arrow schema of a shape's raw fields.
@@ -66,6 +85,11 @@ impl JsonTable {
     pub fn new(shape: &'static Shape, files: Vec<SourceFile>, shared: Arc<ScanShared>) -> JsonTable {
         JsonTable { shape, schema: raw_schema(shape), files, shared }
     }
+
+    fn value_filter(&self, expr: &Expr) -> Option<ValueFilter> {
+        let names: Vec<&str> = self.shape.fields.iter().map(|f| f.column.as_str()).collect();
+        ValueFilter::from_expr(expr, &names).filter(|f| self.shape.fields[f.field].kind == FieldKind::Text)
+    }
 }
 
 #[async_trait]
@@ -78,13 +102,25 @@ impl TableProvider for JsonTable {
         TableType::Base
     }
 
+    fn supports_filters_pushdown(&self, filters: &[&Expr]) -> DfResult<Vec<TableProviderFilterPushDown>> {
+        // Inexact: the engine applies them again; the scan only uses them to leave records out.
+        Ok(filters
+            .iter()
+            .map(|f| match self.value_filter(f) {
+                Some(_) => TableProviderFilterPushDown::Inexact,
+                None => TableProviderFilterPushDown::Unsupported,
+            })
+            .collect())
+    }
+
     async fn scan(
         &self,
         state: &dyn Session,
         projection: Option<&Vec<usize>>,
-        _filters: &[Expr],
+        filters: &[Expr],
         limit: Option<usize>,
     ) -> DfResult<Arc<dyn ExecutionPlan>> {
+        let value_filters: Arc<[ValueFilter]> = filters.iter().filter_map(|f| self.value_filter(f)).collect();
         let columns: Vec<usize> = projection.cloned().unwrap_or_else(|| (0..self.schema.fields().len()).collect());
         let schema = Arc::new(self.schema.project(&columns)?);
         let groups = split_by_size(&self.files, state.config().target_partitions());
@@ -94,6 +130,7 @@ impl TableProvider for JsonTable {
                 Arc::new(JsonPartition {
                     shape: self.shape,
                     columns: columns.clone(),
+                    filters: Arc::clone(&value_filters),
                     schema: Arc::clone(&schema),
                     files,
                     shared: Arc::clone(&self.shared),
@@ -131,6 +168,8 @@ struct JsonPartition {
     shape: &'static Shape,
     /// The shape's fields this scan returns, by index.
     columns: Vec<usize>,
+    /// Records that fail one of these are left out.
+    filters: Arc<[ValueFilter]>,
     schema: SchemaRef,
     files: Vec<SourceFile>,
     shared: Arc<ScanShared>,
@@ -152,6 +191,7 @@ impl PartitionStream for JsonPartition {
         let job = DecodeJob {
             shape: self.shape,
             columns: self.columns.clone(),
+            filters: Arc::clone(&self.filters),
             schema: Arc::clone(&self.schema),
             files: self.files.clone(),
             shared: Arc::clone(&self.shared),
@@ -174,6 +214,7 @@ impl PartitionStream for JsonPartition {
 struct DecodeJob {
     shape: &'static Shape,
     columns: Vec<usize>,
+    filters: Arc<[ValueFilter]>,
     schema: SchemaRef,
     files: Vec<SourceFile>,
     shared: Arc<ScanShared>,
@@ -189,6 +230,10 @@ impl DecodeJob {
         send: &mut dyn FnMut(RecordBatch) -> bool,
     ) -> Result<(), Error> {
         let mut builder = BatchBuilder::new(self.shape, &self.columns, Arc::clone(&self.schema), self.batch_size);
+        builder.filters = Arc::clone(&self.filters);
+        // Every record was parsed and checked before: one a filter rules out by its text alone
+        // needs no second look.
+        let by_text = self.shared.validated.load(Ordering::Relaxed) && !self.filters.is_empty();
         for file in &self.files {
             let (reader, bytes) = store::open_blocking(file, runtime, handle)?;
             let mut records = JsonRecords::new(BufReader::with_capacity(1 << 20, reader));
@@ -199,6 +244,7 @@ impl DecodeJob {
                 let Some(item) = item else { break };
                 let mut bad = Vec::new();
                 let line = match item {
+                    Item::Text { line, text } if by_text && !self.filters.iter().all(|f| f.may_hold(text)) => line,
                     Item::Text { line, text } => {
                         decoded += builder.append_text(text, self.shared.check_shapes, &mut |message, raw| bad.push((message, raw.as_bytes().to_vec())));
                         line
@@ -249,6 +295,8 @@ struct BatchBuilder {
     time_field: usize,
     texts: Vec<Option<StringBuilder>>,
     times: Option<TimestampNanosecondBuilder>,
+    /// A record is appended only if it passes all of them.
+    filters: Arc<[ValueFilter]>,
     rows: usize,
     capacity: usize,
 }
@@ -262,6 +310,7 @@ impl BatchBuilder {
             time_field: shape.time_field(),
             texts: Vec::new(),
             times: None,
+            filters: Arc::new([]),
             rows: 0,
             capacity,
         };
@@ -284,7 +333,8 @@ impl BatchBuilder {
     }
 
     /// Appends the records of one JSON text (a record, a page `{"records"|"value":[...]}`, or an
-    /// array of them) and returns how many; each that cannot be read goes to `bad` with why.
+    /// array of them) that pass the filters and returns how many were read (appended or
+    /// filtered out); each that cannot be read goes to `bad` with why.
     fn append_text<'t>(&mut self, text: &'t str, check_shape: bool, bad: &mut dyn FnMut(String, &'t str)) -> u64 {
         if text.trim_start().starts_with('[') {
             return match array_elements(text) {
@@ -320,8 +370,8 @@ impl BatchBuilder {
         }
     }
 
-    /// Appends one record, or says why it cannot be. The time is always parsed, projected or
-    /// not, so that every record read is checked the same way.
+    /// Appends one record if it passes the filters, or says why it cannot be read. The time is
+    /// always parsed, projected or not, so that every record read is checked the same way.
     fn append_object<'a>(&mut self, record: &RawObject<'a>, check_shape: bool) -> Result<(), String> {
         let shape: &'static Shape = self.shape;
         if check_shape {
@@ -348,6 +398,12 @@ impl BatchBuilder {
                 FieldKind::Time => None,
                 FieldKind::Text => nested.lookup(record, &spec.path)?.map(as_text).transpose()?.flatten(),
             });
+        }
+        for filter in self.filters.iter() {
+            let value = nested.lookup(record, &shape.fields[filter.field].path)?.map(as_text).transpose()?.flatten();
+            if !filter.holds(value.as_deref()) {
+                return Ok(());
+            }
         }
         for (slot, text) in texts.into_iter().enumerate() {
             match &mut self.texts[slot] {
@@ -571,6 +627,54 @@ mod tests {
         assert_eq!(name(r#"[{"createdDateTime": "t"}]"#), Some("graph"));
         assert_eq!(name(r#"{"TimeGenerated": "t"}"#), Some("sentinel"));
         assert_eq!(name(r#"{"nothing": 1}"#), None);
+    }
+
+    /// A Sentinel-shaped file whose second line is broken and holds no session id.
+    fn table_over_a_broken_file(dir: &std::path::Path) -> (JsonTable, Arc<ScanShared>, SourceFile) {
+        let path = dir.join("part.json");
+        let lines = [
+            r#"{"TimeGenerated":"2026-11-02T10:00:00Z","SessionId":"s-1","AppId":"a"}"#,
+            r#"{"TimeGenerated":"2026-11-02T10:01:00Z","AppId":"#,
+            r#"{"TimeGenerated":"2026-11-02T10:02:00Z","SessionId":"s-2","AppId":"b"}"#,
+        ];
+        std::fs::write(&path, lines.join("\n")).unwrap();
+        let url = url::Url::from_file_path(&path).unwrap().to_string();
+        let file = SourceFile { url, kind: FileKind::Ndjson, size: std::fs::metadata(&path).unwrap().len() };
+        let shared = Arc::new(ScanShared {
+            bad_records: BadRecords::new(Default::default(), None).unwrap(),
+            counters: Default::default(),
+            check_shapes: true,
+            validated: Default::default(),
+        });
+        (JsonTable::new(shapes::named("sentinel").unwrap(), vec![file.clone()], Arc::clone(&shared)), shared, file)
+    }
+
+    async fn apps_of_session(table: JsonTable, session: &str) -> datafusion::error::Result<Vec<Option<String>>> {
+        let ctx = datafusion::prelude::SessionContext::new();
+        ctx.register_table("records", Arc::new(table))?;
+        let sql = format!("SELECT \"AppId\" FROM records WHERE coalesce(\"SessionId\", '') IN ('{session}', 'other')");
+        let batches = ctx.sql(&sql).await?.collect().await?;
+        Ok(batches.iter().flat_map(|b| strings(b, "AppId")).collect())
+    }
+
+    #[tokio::test]
+    async fn pushed_down_session_filters_skip_records_by_text_only_once_all_were_checked() {
+        let dir = tempfile::tempdir().unwrap();
+        // Before any scan has checked every record, the broken line is found and stops the run.
+        let (table, _, _) = table_over_a_broken_file(dir.path());
+        let error = apps_of_session(table, "s-2").await.unwrap_err().to_string();
+        assert!(error.contains("part.json:2:"), "{error}");
+
+        // Once a scan has read the file whole, a record without the id in its text is skipped
+        // unparsed: the broken line is no longer looked at.
+        let (table, shared, file) = table_over_a_broken_file(dir.path());
+        shared.counters.record(&file.url, file.size - 1, 0);
+        shared.mark_validated_if_read_whole(std::slice::from_ref(&file));
+        assert!(!shared.validated.load(Ordering::Relaxed), "a file read in part proves nothing");
+        shared.counters.record(&file.url, file.size, 2);
+        shared.mark_validated_if_read_whole(std::slice::from_ref(&file));
+        assert!(shared.validated.load(Ordering::Relaxed));
+        assert_eq!(apps_of_session(table, "s-2").await.unwrap(), [Some("b".to_string())]);
     }
 
     #[test]

@@ -6,7 +6,7 @@
 //! - [`partitions`]: the time span a folder names, and the window that prunes by it.
 //! - [`shapes`]: the export shapes and their SQL mappings (`sql/shapes/*.sql`).
 //! - [`json_text`], [`raw_json`], [`json_scan`]: JSON files as texts, read lazily, decoded into a
-//!   shape's raw columns.
+//!   shape's raw columns; [`value_filter`]: the filters the engine pushes into those scans.
 //! - [`timestamps`]: the time text forms exports use.
 //! - [`bad_records`]: `--on-bad-record`, `--bad-records`, and read counts.
 //! - [`register`]: the tables and views a workspace queries.
@@ -20,6 +20,7 @@ pub mod register;
 pub mod shapes;
 pub mod store;
 pub mod timestamps;
+pub mod value_filter;
 
 use std::collections::BTreeSet;
 use std::fmt;

@@ -32,6 +32,7 @@ pub async fn register(ctx: &SessionContext, inputs: &Inputs, options: &LakeOptio
         bad_records: BadRecords::new(options.on_bad_record, options.bad_records.as_deref())?,
         counters: Default::default(),
         check_shapes: options.shape == ShapeChoice::Auto,
+        validated: Default::default(),
     });
     let mut sources = Vec::new();
 
