@@ -9,7 +9,7 @@
 
 use std::collections::HashSet;
 
-use datafusion::logical_expr::{BinaryExpr, Expr, Operator};
+use datafusion::logical_expr::{BinaryExpr, Case, Expr, Operator};
 
 /// One pushed-down filter: field `field` of the shape (by index) holds one of `values`.
 #[derive(Debug, Clone)]
@@ -82,15 +82,28 @@ impl ValueFilter {
     }
 }
 
-/// The column an expression reads, and whether it reads it as `coalesce(column, '')`.
+/// The column an expression reads, and whether it reads it as `coalesce(column, '')`, either as
+/// written or as the planner rewrites it (`CASE WHEN column IS NOT NULL THEN column ELSE '' END`).
 fn column_of(expr: &Expr) -> Option<(&str, bool)> {
+    let is_empty_text = |e: &Expr| matches!(e, Expr::Literal(value, _) if value.try_as_str() == Some(Some("")));
     match expr {
         Expr::Column(column) => Some((column.name.as_str(), false)),
         Expr::Alias(alias) => column_of(&alias.expr),
         Expr::ScalarFunction(call) if call.func.name() == "coalesce" => match call.args.as_slice() {
-            [Expr::Column(column), Expr::Literal(empty, _)] if empty.try_as_str() == Some(Some("")) => Some((column.name.as_str(), true)),
+            [Expr::Column(column), empty] if is_empty_text(empty) => Some((column.name.as_str(), true)),
             _ => None,
         },
+        Expr::Case(Case { expr: None, when_then_expr, else_expr: Some(otherwise) }) if is_empty_text(otherwise) => {
+            match when_then_expr.as_slice() {
+                [(when, then)] => match (when.as_ref(), then.as_ref()) {
+                    (Expr::IsNotNull(tested), Expr::Column(column)) if matches!(tested.as_ref(), Expr::Column(c) if c == column) => {
+                        Some((column.name.as_str(), true))
+                    }
+                    _ => None,
+                },
+                _ => None,
+            }
+        }
         _ => None,
     }
 }
@@ -108,7 +121,8 @@ fn findable_as_token(value: &str) -> bool {
 mod tests {
     use super::*;
     use datafusion::functions::core::expr_fn::coalesce;
-    use datafusion::prelude::{col, lit};
+    // `col` would fold the names to lower case, as SQL does unquoted ones.
+    use datafusion::prelude::{ident as col, lit, when};
 
     const NAMES: [&str; 3] = ["TimeGenerated", "AppId", "SessionId"];
     const SESSION: &str = "0b6f8b6e-5b1a-4d39-9c1f-2f7e3f0d9a11";
@@ -122,6 +136,12 @@ mod tests {
         let filter = ValueFilter::from_expr(&lit("a").eq(coalesce(vec![col("AppId"), lit("")])), &NAMES).unwrap();
         assert_eq!(filter.field, 1);
         assert!(filter.holds(Some("a")));
+        // The planner's rewrite of that coalesce.
+        let case = when(col("AppId").is_not_null(), col("AppId")).otherwise(lit("")).unwrap();
+        let filter = ValueFilter::from_expr(&case.eq(lit("a")), &NAMES).unwrap();
+        assert_eq!(filter.field, 1);
+        let other_column = when(col("AppId").is_not_null(), col("SessionId")).otherwise(lit("")).unwrap();
+        assert!(ValueFilter::from_expr(&other_column.eq(lit("a")), &NAMES).is_none());
     }
 
     #[test]
@@ -133,6 +153,7 @@ mod tests {
             col("SessionId").gt(lit("a")),
             // Also true for records without a SessionId.
             coalesce(vec![col("SessionId"), lit("")]).eq(lit("")),
+            when(col("SessionId").is_not_null(), col("SessionId")).otherwise(lit("")).unwrap().eq(lit("")),
             lit("a").eq(lit("a")),
         ];
         for expr in refused {
