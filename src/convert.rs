@@ -25,6 +25,8 @@ use crate::workspace::Workspace;
 
 /// Rows per row group: a few minutes of a large tenant, so that a window skips most of a day.
 pub const ROW_GROUP_ROWS: usize = 131_072;
+/// Rows per batch through the sort.
+const SORT_BATCH_ROWS: usize = 1024;
 /// Rows per file before a new one is started.
 pub const FILE_ROWS: u64 = 8_000_000;
 
@@ -65,6 +67,10 @@ pub async fn convert(config: &ConvertConfig, quiet: bool) -> Result<ConvertRepor
         columns.join(", ")
     );
     let context = "converting the inputs";
+    // Canonical rows are kilobytes wide: smaller batches keep what the sort must hold at once
+    // (one batch per spill file while merging) a small share of the memory limit.
+    let batch_rows = format!("SET datafusion.execution.batch_size = {SORT_BATCH_ROWS}");
+    workspace.ctx.sql(&batch_rows).await.map_err(Error::engine(context))?;
     let frame = workspace.ctx.sql(&sql).await.map_err(Error::engine(context))?;
     let plan = frame.create_physical_plan().await.map_err(Error::engine(context))?;
     let mut stream = execute_stream(Arc::clone(&plan), workspace.ctx.task_ctx()).map_err(Error::engine(context))?;
