@@ -97,9 +97,11 @@ impl Hunt {
             prefilter = crate::prefilter::narrow_to_candidate_sessions(&workspace, &runs[0].plan).await?;
             if prefilter.is_some() {
                 workspace.register_rule_views(&config.params, false).await?;
-                let detections = runs.into_iter().map(|run| run.detection).collect();
-                runs = plan_runs(&workspace, detections, summary.as_ref(), &config.params).await?;
             }
+            // Planned again either way: the prefilter ran part of the plan, and DataFusion's
+            // operators (a repartition, say) run once.
+            let detections = runs.into_iter().map(|run| run.detection).collect();
+            runs = plan_runs(&workspace, detections, summary.as_ref(), &config.params).await?;
         }
         Ok(Hunt { workspace, runs, base_stats, prefilter })
     }

@@ -5,6 +5,11 @@ use std::process::ExitCode;
 use clap::Parser;
 use foci_hunt::cmd::{self, Cli, Outcome};
 
+// Scans allocate and free column buffers of MiBs per batch; glibc's malloc hands them back to
+// the kernel and faults them in again (a fifth of a 10M-row hunt's time, `benches/peers`).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let mut builder = tokio::runtime::Builder::new_multi_thread();

@@ -19,7 +19,9 @@ use datafusion::datasource::MemTable;
 use datafusion::logical_expr::{Expr, lit};
 use datafusion::prelude::ident;
 use datafusion::physical_plan::joins::HashJoinExec;
-use datafusion::physical_plan::{ExecutionPlan, collect};
+use datafusion::execution::memory_pool::{MemoryConsumer, MemoryReservation};
+use datafusion::physical_plan::{ExecutionPlan, collect, execute_stream};
+use futures::StreamExt;
 
 use crate::error::{Error, Result};
 use crate::stats::ScanStats;
@@ -32,6 +34,8 @@ pub const MAX_CANDIDATE_SESSIONS: usize = 20_000;
 pub struct Narrowed {
     pub plans: Vec<Arc<dyn ExecutionPlan>>,
     pub stats: ScanStats,
+    /// The candidate rows' share of the engine's memory pool, held while they are.
+    _held: MemoryReservation,
 }
 
 /// Replaces `signin_logs` in `workspace` by the rows of the sessions `plan` could pair, when
@@ -61,14 +65,27 @@ pub async fn narrow_to_candidate_sessions(workspace: &Workspace, plan: &Arc<dyn 
     let logs = workspace.ctx.table("signin_logs").await.map_err(Error::engine(context))?;
     let frame = logs.filter(ident("SessionId").in_list(candidates, false)).map_err(Error::engine(context))?;
     let scan = frame.create_physical_plan().await.map_err(Error::engine(context))?;
-    let rows = collect(Arc::clone(&scan), workspace.ctx.task_ctx()).await.map_err(|e| workspace.explain(Error::engine(context)(e)))?;
+    // The candidate rows live in memory for the rest of the hunt: they are counted against
+    // --memory-limit, and when they would not fit the hunt runs as written (it can run in
+    // passes; a table in memory cannot).
+    let runtime = workspace.ctx.runtime_env();
+    let held = MemoryConsumer::new("session prefilter").register(&runtime.memory_pool);
+    let mut stream = execute_stream(Arc::clone(&scan), workspace.ctx.task_ctx()).map_err(Error::engine(context))?;
+    let mut rows = Vec::new();
+    while let Some(batch) = stream.next().await {
+        let batch = batch.map_err(|e| workspace.explain(Error::engine(context)(e)))?;
+        if held.try_grow(batch.get_array_memory_size()).is_err() {
+            return Ok(None);
+        }
+        rows.push(batch);
+    }
     // JSON records are counted by the run's shared counters, which the hunt's stats add.
     let stats = crate::stats::collect(&scan, &workspace.is_input_file());
 
     let table = MemTable::try_new(scan.schema(), vec![rows]).map_err(Error::engine(context))?;
     workspace.ctx.deregister_table("signin_logs").map_err(Error::engine(context))?;
     workspace.ctx.register_table("signin_logs", Arc::new(table)).map_err(Error::engine(context))?;
-    Ok(Some(Narrowed { plans: vec![build, scan], stats }))
+    Ok(Some(Narrowed { plans: vec![build, scan], stats, _held: held }))
 }
 
 /// The build side of the top-most hash join: the session pairing (joins below it are FOCI
