@@ -13,7 +13,8 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use datafusion::arrow::array::{Array, AsArray};
+use datafusion::arrow::array::{Array, AsArray, UInt32Array};
+use datafusion::arrow::compute::take_record_batch;
 use datafusion::arrow::datatypes::DataType;
 use datafusion::datasource::MemTable;
 use datafusion::logical_expr::{Expr, lit};
@@ -74,6 +75,10 @@ pub async fn narrow_to_candidate_sessions(workspace: &Workspace, plan: &Arc<dyn 
     let mut rows = Vec::new();
     while let Some(batch) = stream.next().await {
         let batch = batch.map_err(|e| workspace.explain(Error::engine(context)(e)))?;
+        // A scan's batch of a few matching rows can keep whole decoded pages alive (800 MiB
+        // over a 100M-row lake): copied out, it holds only its rows.
+        let every_row = UInt32Array::from_iter_values(0..batch.num_rows() as u32);
+        let batch = take_record_batch(&batch, &every_row).map_err(|e| Error::engine(context)(e.into()))?;
         if held.try_grow(batch.get_array_memory_size()).is_err() {
             return Ok(None);
         }
