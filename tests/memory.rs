@@ -75,7 +75,8 @@ async fn candidate_rows_are_held_only_within_the_limit() {
     // (where a join that does not fit can run in passes), and finds the same.
     let mut limited = unlimited.clone();
     limited.engine = EngineOptions { threads: Some(2), memory_limit: Some(4 << 20) };
+    let narrowed = Hunt::prepare(&limited).await.unwrap();
+    assert!(narrowed.prefilter.is_none(), "candidate rows beyond the limit must not be held");
     let done = hunt_within_limit(&limited).await.unwrap();
-    assert!(done.hunt.prefilter.is_none(), "candidate rows beyond the limit must not be held");
     assert_eq!(foci_hunt::output::rows_as_json(&done.results[0]).unwrap(), expected);
 }
