@@ -116,6 +116,7 @@ mod interactive {
         session.send_line("SELECT 40 + 2 AS answer;").unwrap();
         session.exp_string("answer").unwrap();
         session.exp_string("42").unwrap();
+        session.exp_string("foci-hunt>").unwrap();
         session.send_line("\\q").unwrap();
         session.exp_eof().unwrap();
         let history = std::fs::read_to_string(home.path().join("foci-hunt/history")).unwrap();
@@ -132,6 +133,9 @@ mod interactive {
         session.exp_string("query cancelled").unwrap();
         session.send_line("SELECT 'still here' AS status;").unwrap();
         session.exp_string("still here").unwrap();
+        // Keys typed before the line editor has the terminal in raw mode again are cooked by
+        // the terminal, and a Ctrl-D can be lost: wait for the prompt.
+        session.exp_string("foci-hunt>").unwrap();
         session.send_control('d').unwrap();
         session.exp_eof().unwrap();
     }
