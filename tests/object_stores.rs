@@ -1,11 +1,12 @@
-//! Object stores against real servers on loopback: Azurite for Azure Blob (`az://`) and moto's
-//! server for S3 (`s3://`). A generated lake is uploaded with the clouds' own SDKs, hunted in
-//! place, converted store-to-store and written back; every answer must equal the local run.
+//! Object stores against real servers on loopback: Azurite for Azure Blob (`az://`), moto's
+//! server for S3 (`s3://`) and a web server that answers range requests for plain `http://`
+//! files. A generated lake is uploaded with the clouds' own SDKs, hunted in place, converted
+//! store-to-store and written back; every answer must equal the local run.
 //!
 //! The servers are started here, each test its own on a free port. `.ci/run` installs them and
 //! sets FOCI_HUNT_AZURITE (the `azurite-blob` executable) and FOCI_HUNT_SERVICES_PYTHON (a
-//! Python with moto[server], boto3 and azure-storage-blob). Without them these tests say so and
-//! pass, except under CI, where a missing server is a failure.
+//! Python with moto[server], boto3, azure-storage-blob and rangehttpserver). Without them these
+//! tests say so and pass, except under CI, where a missing server is a failure.
 
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
@@ -225,4 +226,53 @@ fn a_refused_azure_key_is_one_line_without_the_key() {
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
     assert!(!stderr.contains(wrong_key), "{stderr}");
     assert!(stderr.contains("az://lake/exports"), "{stderr}");
+}
+
+/// Files behind a plain web server (with range requests, as object stores and CDNs serve them).
+#[test]
+fn plain_http_files_are_hunted_where_they_lie() {
+    let Some(python) = tool("FOCI_HUNT_SERVICES_PYTHON") else { return };
+    let served = tempfile::tempdir().unwrap();
+    for (format, folder) in [("parquet", "pq"), ("ndjson", "nd")] {
+        let out = served.path().join(folder);
+        let args = ["generate", "--rows", "2000", "--days", "2", "--files", "2", "--attacks", "10", "--quiet", "--output-format", format];
+        let generated = Command::new(env!("CARGO_BIN_EXE_foci-hunt")).args(args).arg("--out").arg(&out).output().unwrap();
+        assert!(generated.status.success(), "{}", String::from_utf8_lossy(&generated.stderr));
+    }
+    let mut names: Vec<String> = Vec::new();
+    for folder in ["pq", "nd"] {
+        for entry in std::fs::read_dir(served.path().join(folder)).unwrap() {
+            let name = entry.unwrap().file_name().to_string_lossy().to_string();
+            if name.starts_with("part-") {
+                names.push(format!("{folder}/{name}"));
+            }
+        }
+    }
+    names.sort();
+    assert_eq!(names.len(), 4, "{names:?}");
+
+    let root = served.path().to_path_buf();
+    let port = free_port();
+    let mut command = Command::new(&python);
+    command.args(["-m", "RangeHTTPServer", &port.to_string(), "--bind", "127.0.0.1"]).current_dir(&root);
+    let server = start(command, port, served);
+
+    let inputs = |base: &str| -> Vec<String> { names.iter().flat_map(|name| ["--input".to_string(), format!("{base}/{name}")]).collect() };
+    let hunt = |base: &str| {
+        let mut args = vec!["hunt".to_string(), "--output-format".into(), "csv".into()];
+        args.extend(inputs(base));
+        ok(foci_hunt(&[], &args.iter().map(String::as_str).collect::<Vec<_>>()))
+    };
+    let (expected, _) = hunt(&root.display().to_string());
+    assert!(expected.lines().count() > 2, "{expected}");
+    let (found, summary) = hunt(&format!("http://127.0.0.1:{}", server.port));
+    assert_eq!(found, expected);
+    assert!(summary.contains("4 files"), "{summary}");
+
+    // A web server without WebDAV cannot list a folder: one line that says so.
+    let folder = foci_hunt(&[], &["hunt", "--input", &format!("http://127.0.0.1:{}/pq/", server.port)]);
+    let stderr = String::from_utf8_lossy(&folder.stderr).to_string();
+    assert_eq!(folder.status.code(), Some(2), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("does not list folders"), "{stderr}");
 }

@@ -17,7 +17,7 @@ use object_store::azure::MicrosoftAzureBuilder;
 use object_store::gcp::GoogleCloudStorageBuilder;
 use object_store::http::HttpBuilder;
 use object_store::path::Path as StorePath;
-use object_store::{ObjectMeta, ObjectStore, RetryConfig};
+use object_store::{ClientOptions, ObjectMeta, ObjectStore, RetryConfig};
 use url::Url;
 
 use super::json_scan::{ByteCount, CountingReader};
@@ -53,6 +53,13 @@ pub fn describe_error(message: &str) -> String {
     let status = between("status code: ", ":").or_else(|| between("status code: ", "\n"));
     let code = between("<Code>", "</Code>");
     let detail = between("<Message>", "</Message>").map(|m| m.split("RequestId").next().unwrap_or_default().trim().to_string());
+    // A plain web server lists a folder only if it speaks WebDAV.
+    if message.contains("PROPFIND") {
+        let refused = status.map(|s| format!(" ({s})")).unwrap_or_default();
+        return format!(
+            "this web server does not list folders{refused}: name each file, or use the store's own URL (az://, s3://, gs://)"
+        );
+    }
     match (status, code, detail) {
         (Some(status), Some(code), Some(detail)) => format!("{status}: {code}: {detail}"),
         (Some(status), Some(code), None) => format!("{status}: {code}"),
@@ -109,7 +116,9 @@ pub fn register_for(ctx: &SessionContext, location: &str) -> Result<String> {
         }
         "https" | "http" => {
             let origin = url.origin().ascii_serialization();
-            let store = HttpBuilder::new().with_url(&origin).with_retry(retry()).build();
+            // Plain http only when the URL says so (a file server on the local network).
+            let client = ClientOptions::new().with_allow_http(url.scheme() == "http");
+            let store = HttpBuilder::new().with_url(&origin).with_client_options(client).with_retry(retry()).build();
             (location.to_string(), Arc::new(store.map_err(|e| fail(describe_error(&e.to_string())))?))
         }
         "file" => return Ok(location.to_string()),
@@ -199,6 +208,9 @@ mod tests {
         let imds = "Error performing GET http://169.254.169.254/metadata/identity/oauth2/token - 403 Forbidden";
         assert!(describe_error(imds).starts_with("no usable credentials"));
         assert_eq!(describe_error("something\nelse"), "something else");
+        let webdav = "Generic HTTP error: Error performing PROPFIND http://127.0.0.1:1/ in 1ms - \
+                      Server returned non-2xx status code: 501 Not Implemented: ";
+        assert_eq!(describe_error(webdav), "this web server does not list folders (501 Not Implemented): name each file, or use the store's own URL (az://, s3://, gs://)");
     }
 
     #[test]
