@@ -9,19 +9,29 @@ use foci_hunt::passes::hunt_within_limit;
 use foci_hunt::session::EngineOptions;
 use serde_json::{Value, json};
 
-/// Sessions whose token redemptions carry wide processing details: a join build side of MiBs.
-fn wide_sessions(sessions: usize) -> Vec<Value> {
-    let details = json!([{"key": "Oauth Scope Info", "value": "x".repeat(2_000)}]).to_string();
+/// Which sign-in of each pair carries kilobytes of processing details.
+#[derive(Clone, Copy, PartialEq)]
+enum Wide {
+    /// A join build side of MiBs (the token redemptions).
+    Redemption,
+    /// A small build side, but MiBs of candidate rows.
+    FirstSignIn,
+}
+
+/// `sessions` sessions of one first sign-in and one Azure CLI redemption each, the `wide` one
+/// carrying `width` bytes of processing details.
+fn sessions(sessions: usize, wide: Wide, width: usize) -> Vec<Value> {
+    let details = json!([{"key": "Oauth Scope Info", "value": "x".repeat(width)}]).to_string();
+    let widen = |row: Value, side: Wide| if side == wide { with(row, "AuthenticationProcessingDetails", json!(details)) } else { row };
     let mut rows = Vec::new();
     for i in 0..sessions {
         let minute = i % 50;
-        let session = format!("session-{i:05}");
-        let user = format!("user{}@x", i % 97);
-        let f = with(with(first(&format!("2026-11-02T10:{minute:02}:00Z")), "SessionId", json!(session)), "UserPrincipalName", json!(user));
-        let s = second(AZURE_CLI, &format!("2026-11-02T10:{minute:02}:30Z"));
-        let s = with(with(with(s, "SessionId", json!(session)), "UserPrincipalName", json!(user)), "AuthenticationProcessingDetails", json!(details));
-        rows.push(f);
-        rows.push(s);
+        let session = json!(format!("session-{i:05}"));
+        let user = json!(format!("user{}@x", i % 97));
+        let f = with(with(first(&format!("2026-11-02T10:{minute:02}:00Z")), "SessionId", session.clone()), "UserPrincipalName", user.clone());
+        let s = with(with(second(AZURE_CLI, &format!("2026-11-02T10:{minute:02}:30Z")), "SessionId", session), "UserPrincipalName", user);
+        rows.push(widen(f, Wide::FirstSignIn));
+        rows.push(widen(s, Wide::Redemption));
     }
     rows
 }
@@ -29,7 +39,7 @@ fn wide_sessions(sessions: usize) -> Vec<Value> {
 #[tokio::test]
 async fn a_join_that_does_not_fit_runs_in_passes_with_the_same_alerts() {
     let dir = tempfile::tempdir().unwrap();
-    let path = write_ndjson(dir.path(), "wide.ndjson", &wide_sessions(3_000));
+    let path = write_ndjson(dir.path(), "wide.ndjson", &sessions(3_000, Wide::Redemption, 2_000));
     let unlimited = HuntConfig::new(vec![path.display().to_string()]);
     let expected = run(&unlimited).await.unwrap();
     assert_eq!(expected.len(), 3_000);
@@ -46,25 +56,10 @@ async fn a_join_that_does_not_fit_runs_in_passes_with_the_same_alerts() {
     assert!(err.contains("does not fit in --memory-limit"), "{err}");
 }
 
-/// Sessions whose first sign-ins are wide and whose token redemptions are narrow: a small join
-/// build side, but MiBs of candidate rows.
-fn wide_first_sign_ins(sessions: usize) -> Vec<Value> {
-    let details = json!([{"key": "Oauth Scope Info", "value": "x".repeat(4_000)}]).to_string();
-    let mut rows = Vec::new();
-    for i in 0..sessions {
-        let minute = i % 50;
-        let session = format!("session-{i:05}");
-        let f = with(first(&format!("2026-11-02T10:{minute:02}:00Z")), "SessionId", json!(session));
-        rows.push(with(f, "AuthenticationProcessingDetails", json!(details)));
-        rows.push(with(second(AZURE_CLI, &format!("2026-11-02T10:{minute:02}:30Z")), "SessionId", json!(session)));
-    }
-    rows
-}
-
 #[tokio::test]
 async fn candidate_rows_are_held_only_within_the_limit() {
     let dir = tempfile::tempdir().unwrap();
-    let path = write_ndjson(dir.path(), "wide.ndjson", &wide_first_sign_ins(2_000));
+    let path = write_ndjson(dir.path(), "wide.ndjson", &sessions(2_000, Wide::FirstSignIn, 4_000));
     let unlimited = HuntConfig::new(vec![path.display().to_string()]);
     let hunt = Hunt::prepare(&unlimited).await.unwrap();
     assert!(hunt.prefilter.is_some(), "2,000 candidate sessions are narrowed to without a limit");
