@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use datafusion::arrow::array::RecordBatch;
 use datafusion::dataframe::DataFrame;
+use datafusion::logical_expr::LogicalPlan;
 use datafusion::physical_plan::{ExecutionPlan, SendableRecordBatchStream, execute_stream};
 use futures::TryStreamExt;
 
@@ -54,6 +55,8 @@ impl HuntConfig {
 /// One planned detection of a hunt.
 pub struct DetectionRun {
     pub detection: Detection,
+    /// As written (the prefilter plans part of it anew).
+    logical: LogicalPlan,
     plan: Arc<dyn ExecutionPlan>,
 }
 
@@ -94,14 +97,12 @@ impl Hunt {
         // The lake is read twice cheaply instead of twice fully (src/prefilter.rs).
         let mut prefilter = None;
         if config.prefilter && runs.len() == 1 && !workspace.inputs.files.is_empty() {
-            prefilter = crate::prefilter::narrow_to_candidate_sessions(&workspace, &runs[0].plan).await?;
+            prefilter = crate::prefilter::narrow_to_candidate_sessions(&workspace, &runs[0].logical).await?;
             if prefilter.is_some() {
                 workspace.register_rule_views(&config.params, false).await?;
+                let detections = runs.into_iter().map(|run| run.detection).collect();
+                runs = plan_runs(&workspace, detections, summary.as_ref(), &config.params).await?;
             }
-            // Planned again either way: the prefilter ran part of the plan, and DataFusion's
-            // operators (a repartition, say) run once.
-            let detections = runs.into_iter().map(|run| run.detection).collect();
-            runs = plan_runs(&workspace, detections, summary.as_ref(), &config.params).await?;
         }
         Ok(Hunt { workspace, runs, base_stats, prefilter })
     }
@@ -160,8 +161,9 @@ async fn plan_runs(workspace: &Workspace, detections: Vec<Detection>, summary: O
             None => workspace.detection_alerts(&detection, params).await?,
         };
         let context = format!("planning detection {}", detection.name);
+        let logical = frame.logical_plan().clone();
         let plan = frame.create_physical_plan().await.map_err(Error::engine(context))?;
-        runs.push(DetectionRun { detection, plan });
+        runs.push(DetectionRun { detection, logical, plan });
     }
     Ok(runs)
 }

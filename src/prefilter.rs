@@ -3,8 +3,8 @@
 //! Planned as written, the rule scans the base set once per side of its session join, and the
 //! first sign-ins' scan decodes every predicate column of every row (parses every JSON record)
 //! before the join's filter on `SessionId` gets a say. Yet a pair needs a token redemption the
-//! detection watches, and those are few. So: (1) run the join's build side alone (the token
-//! redemptions that pass the detection's own filters) and keep their session ids; (2) read the
+//! detection watches, and those are few. So: (1) run the join's token-redemption side alone (the
+//! redemptions that pass the detection's own filters), asking only their session ids; (2) read the
 //! rows of just those sessions, with `SessionId` the only predicate, so that every other Parquet
 //! column is decoded only for them and JSON records without a candidate's id in their text are
 //! not parsed again (`lake::value_filter`); (3) hunt over those rows. Every alert's two sign-ins
@@ -13,13 +13,16 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use datafusion::arrow::array::{Array, AsArray, UInt32Array};
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, RecordBatch, UInt32Array};
 use datafusion::arrow::compute::take_record_batch;
 use datafusion::arrow::datatypes::DataType;
+use datafusion::arrow::error::ArrowError;
 use datafusion::datasource::MemTable;
 use datafusion::logical_expr::{Expr, lit};
 use datafusion::prelude::ident;
-use datafusion::physical_plan::joins::HashJoinExec;
+use datafusion::common::Column;
+use datafusion::common::tree_node::{TreeNode, TreeNodeRecursion};
+use datafusion::logical_expr::{JoinType, LogicalPlan, LogicalPlanBuilder};
 use datafusion::execution::memory_pool::{MemoryConsumer, MemoryReservation};
 use datafusion::physical_plan::{ExecutionPlan, collect, execute_stream};
 use futures::StreamExt;
@@ -39,16 +42,18 @@ pub struct Narrowed {
     _held: MemoryReservation,
 }
 
-/// Replaces `signin_logs` in `workspace` by the rows of the sessions `plan` could pair, when
-/// that is a small set; `None` leaves the workspace as it was.
-pub async fn narrow_to_candidate_sessions(workspace: &Workspace, plan: &Arc<dyn ExecutionPlan>) -> Result<Option<Narrowed>> {
+/// Replaces `signin_logs` in `workspace` by the rows of the sessions `detection` (a logical
+/// plan) could pair, when that is a small set; `None` leaves the workspace as it was.
+pub async fn narrow_to_candidate_sessions(workspace: &Workspace, detection: &LogicalPlan) -> Result<Option<Narrowed>> {
     let context = "finding the candidate sessions";
-    let Some(build) = pairing_build_side(plan) else { return Ok(None) };
-    let Ok(index) = build.schema().index_of("SessionId") else { return Ok(None) };
+    let state = workspace.ctx.state();
+    let optimized = state.optimize(detection).map_err(Error::engine(context))?;
+    let Some(sessions) = candidate_sessions_plan(&optimized).map_err(Error::engine(context))? else { return Ok(None) };
+    let build = state.create_physical_plan(&sessions).await.map_err(Error::engine(context))?;
     let seconds = collect(Arc::clone(&build), workspace.ctx.task_ctx()).await.map_err(|e| workspace.explain(Error::engine(context)(e)))?;
     let mut sessions = BTreeSet::new();
     for batch in &seconds {
-        let column = batch.column(index);
+        let column = batch.column(0);
         match column.data_type() {
             DataType::Utf8 => sessions.extend(column.as_string::<i32>().iter().flatten().map(str::to_string)),
             DataType::Utf8View => sessions.extend(column.as_string_view().iter().flatten().map(str::to_string)),
@@ -75,10 +80,7 @@ pub async fn narrow_to_candidate_sessions(workspace: &Workspace, plan: &Arc<dyn 
     let mut rows = Vec::new();
     while let Some(batch) = stream.next().await {
         let batch = batch.map_err(|e| workspace.explain(Error::engine(context)(e)))?;
-        // A scan's batch of a few matching rows can keep whole decoded pages alive (800 MiB
-        // over a 100M-row lake): copied out, it holds only its rows.
-        let every_row = UInt32Array::from_iter_values(0..batch.num_rows() as u32);
-        let batch = take_record_batch(&batch, &every_row).map_err(|e| Error::engine(context)(e.into()))?;
+        let batch = own_rows(&batch).map_err(|e| Error::engine(context)(e.into()))?;
         if held.try_grow(batch.get_array_memory_size()).is_err() {
             return Ok(None);
         }
@@ -93,16 +95,41 @@ pub async fn narrow_to_candidate_sessions(workspace: &Workspace, plan: &Arc<dyn 
     Ok(Some(Narrowed { plans: vec![build, scan], stats, _held: held }))
 }
 
-/// The build side of the top-most hash join: the session pairing (joins below it are FOCI
-/// lookups), built from the token redemptions.
-fn pairing_build_side(plan: &Arc<dyn ExecutionPlan>) -> Option<Arc<dyn ExecutionPlan>> {
-    let mut found = None;
-    crate::stats::visit(plan, &mut |node| {
-        if found.is_none()
-            && let Some(join) = node.downcast_ref::<HashJoinExec>()
+/// A copy of `batch` holding only its rows' bytes. A scan's batch of a few matching rows can
+/// keep whole decoded pages alive (800 MiB over a 100M-row lake), through its buffers or, for
+/// text views, through the pages its views point into.
+fn own_rows(batch: &RecordBatch) -> std::result::Result<RecordBatch, ArrowError> {
+    let every_row = UInt32Array::from_iter_values(0..batch.num_rows() as u32);
+    let copied = take_record_batch(batch, &every_row)?;
+    let columns = copied
+        .columns()
+        .iter()
+        .map(|column| match column.data_type() {
+            DataType::Utf8View => Arc::new(column.as_string_view().gc()) as ArrayRef,
+            DataType::BinaryView => Arc::new(column.as_binary_view().gc()) as ArrayRef,
+            _ => Arc::clone(column),
+        })
+        .collect();
+    RecordBatch::try_new(copied.schema(), columns)
+}
+
+/// The distinct session ids of the session pairing's token-redemption side: the left input of
+/// the top-most inner join (joins below it are FOCI lookups), with the detection's filters on
+/// the second sign-in already pushed into it. Only `SessionId` is asked of it, so the scan
+/// reads the filters' columns and that one, not the wide columns the alerts show.
+fn candidate_sessions_plan(detection: &LogicalPlan) -> datafusion::error::Result<Option<LogicalPlan>> {
+    let mut redemptions = None;
+    detection.apply(|node| {
+        if let LogicalPlan::Join(join) = node
+            && join.join_type == JoinType::Inner
         {
-            found = Some(Arc::clone(join.left()));
+            redemptions = Some(Arc::clone(&join.left));
+            return Ok(TreeNodeRecursion::Stop);
         }
-    });
-    found
+        Ok(TreeNodeRecursion::Continue)
+    })?;
+    let Some(redemptions) = redemptions else { return Ok(None) };
+    let Ok((qualifier, field)) = redemptions.schema().qualified_field_with_unqualified_name("SessionId") else { return Ok(None) };
+    let session = Expr::Column(Column::new(qualifier.cloned(), field.name()));
+    LogicalPlanBuilder::from(Arc::unwrap_or_clone(redemptions)).project(vec![session])?.distinct()?.build().map(Some)
 }
