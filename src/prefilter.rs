@@ -6,8 +6,9 @@
 //! detection watches, and those are few. So: (1) run the join's token-redemption side alone (the
 //! redemptions that pass the detection's own filters), asking only their session ids; (2) read the
 //! rows of just those sessions, with `SessionId` the only predicate, so that every other Parquet
-//! column is decoded only for them and JSON records without a candidate's id in their text are
-//! not parsed again (`lake::value_filter`); (3) hunt over those rows. Every alert's two sign-ins
+//! column is decoded only for them and JSON records of other sessions are not read again (their
+//! session fingerprints from stage 1, `lake::fingerprints`, or failing that their text,
+//! `lake::value_filter`, rule them out); (3) hunt over those rows. Every alert's two sign-ins
 //! share a candidate session, so the alerts are exactly those of the unfiltered hunt.
 
 use std::collections::BTreeSet;

@@ -21,9 +21,9 @@ use datafusion::logical_expr::{Expr, TableProviderFilterPushDown};
 use datafusion::physical_plan::ExecutionPlan;
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::physical_plan::streaming::{PartitionStream, StreamingTableExec};
-use serde_json::value::RawValue;
 
 use super::bad_records::{BadRecords, ReadCounters};
+use super::fingerprints::{self, FingerprintStore, Wanted};
 use super::json_text::{Item, JsonRecords};
 use super::raw_json::{RawObject, array_elements, as_text, kind_of};
 use super::shapes::{self, FieldKind, Shape};
@@ -43,6 +43,8 @@ pub struct ScanShared {
     /// Set once a scan has parsed every record of every JSON input and reported the bad ones:
     /// later scans may then rule records out by their text alone (see [`ValueFilter`]).
     pub validated: AtomicBool,
+    /// Each record's session id, from the scan that checked it (see [`fingerprints`]).
+    pub fingerprints: FingerprintStore,
 }
 
 impl ScanShared {
@@ -232,21 +234,40 @@ impl DecodeJob {
         let mut builder = BatchBuilder::new(self.shape, &self.columns, Arc::clone(&self.schema), self.batch_size);
         builder.filters = Arc::clone(&self.filters);
         // Every record was parsed and checked before: one a filter rules out by its text alone
-        // needs no second look.
+        // (or, for the session id, by the fingerprint kept then) needs no second look.
         let by_text = self.shared.validated.load(Ordering::Relaxed) && !self.filters.is_empty();
+        let session_field = self.shape.session_field();
+        let wanted_sessions = match self.filters.iter().find(|f| Some(f.field) == session_field) {
+            Some(filter) if by_text => Some(Wanted::new(filter.values())),
+            _ => None,
+        };
+        // Only a scan that parses every record can vouch for their fingerprints.
+        builder.session_field = session_field.filter(|_| !by_text);
         for file in &self.files {
             let (reader, bytes) = store::open_blocking(file, runtime, handle)?;
             let mut records = JsonRecords::new(BufReader::with_capacity(1 << 20, reader));
             let path = file.display();
+            let kept = wanted_sessions.as_ref().and_then(|_| self.shared.fingerprints.of_file(&file.url));
+            let mut prints = builder.session_field.map(|_| Vec::new());
             let mut decoded = 0u64;
+            let wanted = |ordinal: u64| match (&kept, &wanted_sessions) {
+                (Some(kept), Some(wanted)) => kept.get(ordinal as usize).is_none_or(|&print| wanted.may_hold(print)),
+                _ => true,
+            };
             loop {
-                let item = records.next_item().map_err(|e| read_error(file, &e))?;
+                let item = records.next_item_where(wanted).map_err(|e| read_error(file, &e))?;
                 let Some(item) = item else { break };
                 let mut bad = Vec::new();
+                let mut print = fingerprints::UNKNOWN;
                 let line = match item {
+                    Item::Skipped { line } => line,
                     Item::Text { line, text } if by_text && !self.filters.iter().all(|f| f.may_hold(text)) => line,
                     Item::Text { line, text } => {
-                        decoded += builder.append_text(text, self.shared.check_shapes, &mut |message, raw| bad.push((message, raw.as_bytes().to_vec())));
+                        let read = builder.append_text(text, self.shared.check_shapes, &mut |message, raw| bad.push((message, raw.as_bytes().to_vec())));
+                        if read == 1 && bad.is_empty() {
+                            print = builder.last_print;
+                        }
+                        decoded += read;
                         line
                     }
                     Item::Bad { line, message, raw } => {
@@ -254,6 +275,9 @@ impl DecodeJob {
                         line
                     }
                 };
+                if let Some(prints) = &mut prints {
+                    prints.push(print);
+                }
                 for (message, raw) in bad {
                     self.shared.bad_records.handle(&path, line, &message, &raw)?;
                 }
@@ -266,6 +290,9 @@ impl DecodeJob {
                 }
             }
             self.shared.counters.record(&file.url, bytes.get(), decoded);
+            if let Some(prints) = prints {
+                self.shared.fingerprints.keep(&file.url, prints);
+            }
         }
         if builder.len() > 0 {
             let batch = builder.finish().map_err(|e| Error::Format { path: "JSON inputs".into(), message: e.to_string() })?;
@@ -297,6 +324,9 @@ struct BatchBuilder {
     times: Option<TimestampNanosecondBuilder>,
     /// A record is appended only if it passes all of them.
     filters: Arc<[ValueFilter]>,
+    /// The field whose fingerprint each record read leaves in `last_print`, if any.
+    session_field: Option<usize>,
+    last_print: u32,
     rows: usize,
     capacity: usize,
 }
@@ -311,6 +341,8 @@ impl BatchBuilder {
             texts: Vec::new(),
             times: None,
             filters: Arc::new([]),
+            session_field: None,
+            last_print: fingerprints::UNKNOWN,
             rows: 0,
             capacity,
         };
@@ -338,7 +370,7 @@ impl BatchBuilder {
     fn append_text<'t>(&mut self, text: &'t str, check_shape: bool, bad: &mut dyn FnMut(String, &'t str)) -> u64 {
         if text.trim_start().starts_with('[') {
             return match array_elements(text) {
-                Ok(elements) => elements.iter().map(|e| self.append_text(e.get(), check_shape, bad)).sum(),
+                Ok(elements) => elements.iter().map(|e| self.append_text(e, check_shape, bad)).sum(),
                 Err(message) => {
                     bad(message, text);
                     0
@@ -354,7 +386,7 @@ impl BatchBuilder {
         };
         if let Some(records) = page_records(&object) {
             return match array_elements(records) {
-                Ok(elements) => elements.iter().map(|e| self.append_text(e.get(), check_shape, bad)).sum(),
+                Ok(elements) => elements.iter().map(|e| self.append_text(e, check_shape, bad)).sum(),
                 Err(message) => {
                     bad(message, text);
                     0
@@ -381,13 +413,13 @@ impl BatchBuilder {
         let time_spec = &shape.fields[self.time_field];
         let time = match nested.lookup(record, &time_spec.path)? {
             None => None,
-            Some(raw) => match raw.get().as_bytes().first() {
+            Some(raw) => match raw.as_bytes().first() {
                 Some(b'n') => None,
                 Some(b'"') => {
                     let text = as_text(raw)?.unwrap_or_default();
                     Some(parse_sign_in_time(&text).map_err(|message| format!("{} {message}", time_spec.column))?)
                 }
-                _ => return Err(format!("{} is a JSON {}, not time text", time_spec.column, kind_of(raw.get()))),
+                _ => return Err(format!("{} is a JSON {}, not time text", time_spec.column, kind_of(raw))),
             },
         };
         // Decoded before anything is appended, so that a bad field leaves no partial row.
@@ -398,6 +430,10 @@ impl BatchBuilder {
                 FieldKind::Time => None,
                 FieldKind::Text => nested.lookup(record, &spec.path)?.map(as_text).transpose()?.flatten(),
             });
+        }
+        if let Some(field) = self.session_field {
+            let session = nested.lookup(record, &shape.fields[field].path)?.map(as_text).transpose()?.flatten();
+            self.last_print = fingerprints::of_value(session.as_deref().map(str::as_bytes));
         }
         for filter in self.filters.iter() {
             let value = nested.lookup(record, &shape.fields[filter.field].path)?.map(as_text).transpose()?.flatten();
@@ -452,7 +488,7 @@ fn page_records<'a>(object: &RawObject<'a>) -> Option<&'a str> {
     ["records", "value"]
         .iter()
         .filter_map(|key| object.0.iter().find(|(k, _)| k == key))
-        .map(|(_, raw)| raw.get())
+        .map(|(_, raw)| *raw)
         .find(|text| text.starts_with('['))
 }
 
@@ -465,7 +501,7 @@ struct NestedObjects<'a> {
 
 impl<'a> NestedObjects<'a> {
     /// The raw value at `path` below `record`, if there is one.
-    fn lookup(&mut self, record: &RawObject<'a>, path: &'a [String]) -> Result<Option<&'a RawValue>, String> {
+    fn lookup(&mut self, record: &RawObject<'a>, path: &'a [String]) -> Result<Option<&'a str>, String> {
         let Some((last, parents)) = path.split_last() else { return Ok(None) };
         let mut object = record;
         let mut opened_here;
@@ -475,7 +511,7 @@ impl<'a> NestedObjects<'a> {
                 let index = match self.opened.iter().position(|(k, _)| *k == key.as_str()) {
                     Some(index) => index,
                     None => {
-                        let child = record.get(key).filter(|raw| raw.get().starts_with('{')).map(|raw| RawObject::parse(raw.get())).transpose()?;
+                        let child = record.get(key).filter(|raw| raw.starts_with('{')).map(RawObject::parse).transpose()?;
                         self.opened.push((key.as_str(), child));
                         self.opened.len() - 1
                     }
@@ -485,8 +521,8 @@ impl<'a> NestedObjects<'a> {
                     None => return Ok(None),
                 }
             } else {
-                let Some(raw) = object.get(key).filter(|raw| raw.get().starts_with('{')) else { return Ok(None) };
-                opened_here = RawObject::parse(raw.get())?;
+                let Some(raw) = object.get(key).filter(|raw| raw.starts_with('{')) else { return Ok(None) };
+                opened_here = RawObject::parse(raw)?;
                 object = &opened_here;
             }
         }
@@ -517,7 +553,7 @@ pub fn first_record_shape(
 /// The shape of the first record in a JSON text (itself, or the first of its page or array).
 fn shape_of_first(all: &'static [Shape], text: &str) -> Option<&'static Shape> {
     if text.trim_start().starts_with('[') {
-        return array_elements(text).ok()?.iter().find_map(|e| shape_of_first(all, e.get()));
+        return array_elements(text).ok()?.iter().find_map(|e| shape_of_first(all, e));
     }
     let object = RawObject::parse(text).ok()?;
     match page_records(&object) {
@@ -645,6 +681,7 @@ mod tests {
             counters: Default::default(),
             check_shapes: true,
             validated: Default::default(),
+            fingerprints: Default::default(),
         });
         (JsonTable::new(shapes::named("sentinel").unwrap(), vec![file.clone()], Arc::clone(&shared)), shared, file)
     }
@@ -675,6 +712,48 @@ mod tests {
         shared.mark_validated_if_read_whole(std::slice::from_ref(&file));
         assert!(shared.validated.load(Ordering::Relaxed));
         assert_eq!(apps_of_session(table, "s-2").await.unwrap(), [Some("b".to_string())]);
+    }
+
+    #[tokio::test]
+    async fn records_of_other_sessions_are_skipped_by_the_fingerprint_the_checking_scan_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("part.json");
+        let line = |minute: u32, session: &str, app: &str| format!(r#"{{"TimeGenerated":"2026-11-02T10:0{minute}:00Z","SessionId":"{session}","AppId":"{app}"}}"#);
+        // Line 2 names the candidate s-2 in its text, but in another field.
+        let lines = [line(0, "s-1", "a"), line(1, "s-9", "s-2"), line(2, "s-2", "b")];
+        std::fs::write(&path, lines.join("\n")).unwrap();
+        let url = url::Url::from_file_path(&path).unwrap().to_string();
+        let file = SourceFile { url, kind: FileKind::Ndjson, size: std::fs::metadata(&path).unwrap().len() };
+        let shape = shapes::named("sentinel").unwrap();
+        let shared = Arc::new(ScanShared {
+            bad_records: BadRecords::new(Default::default(), None).unwrap(),
+            counters: Default::default(),
+            check_shapes: true,
+            validated: Default::default(),
+            fingerprints: Default::default(),
+        });
+        let table = JsonTable::new(shape, vec![file.clone()], Arc::clone(&shared));
+        assert_eq!(apps_of_session(table, "s-2").await.unwrap(), [Some("b".to_string())]);
+        shared.mark_validated_if_read_whole(std::slice::from_ref(&file));
+        assert_eq!(shared.fingerprints.of_file(&file.url).map(|prints| prints.len()), Some(3));
+
+        // Broken after it was checked: only a scan that reads line 2 again can notice, and the
+        // text search alone would (its text still holds "s-2").
+        let mut broken = lines.clone();
+        broken[1].pop();
+        std::fs::write(&path, broken.join("\n")).unwrap();
+        let table = JsonTable::new(shape, vec![file.clone()], Arc::clone(&shared));
+        assert_eq!(apps_of_session(table, "s-2").await.unwrap(), [Some("b".to_string())]);
+        let without_prints = Arc::new(ScanShared {
+            bad_records: BadRecords::new(Default::default(), None).unwrap(),
+            counters: Default::default(),
+            check_shapes: true,
+            validated: AtomicBool::new(true),
+            fingerprints: Default::default(),
+        });
+        let table = JsonTable::new(shape, vec![file], without_prints);
+        let error = apps_of_session(table, "s-2").await.unwrap_err().to_string();
+        assert!(error.contains("part.json:2:"), "{error}");
     }
 
     #[test]

@@ -13,12 +13,16 @@ pub enum Item<'a> {
     Text { line: u64, text: &'a str },
     /// Bytes that are not text: their line, why, and the bytes.
     Bad { line: u64, message: String, raw: &'a [u8] },
+    /// An item the caller said it did not want, unchecked: its line.
+    Skipped { line: u64 },
 }
 
 /// Reads the JSON texts of a sign-in file.
 pub struct JsonRecords<R> {
     reader: R,
     line: u64,
+    /// Items returned so far.
+    items: u64,
     buf: Vec<u8>,
     seen_content: bool,
     finished: bool,
@@ -26,11 +30,17 @@ pub struct JsonRecords<R> {
 
 impl<R: BufRead> JsonRecords<R> {
     pub fn new(reader: R) -> JsonRecords<R> {
-        JsonRecords { reader, line: 0, buf: Vec::with_capacity(64 * 1024), seen_content: false, finished: false }
+        JsonRecords { reader, line: 0, items: 0, buf: Vec::with_capacity(64 * 1024), seen_content: false, finished: false }
     }
 
     /// The next text; `None` at the end of the file.
     pub fn next_item(&mut self) -> io::Result<Option<Item<'_>>> {
+        self.next_item_where(|_| true)
+    }
+
+    /// The next item, [`Item::Skipped`] unless `wanted` says yes to its ordinal (0 for the
+    /// file's first item). The same file always yields the same items in the same order.
+    pub fn next_item_where(&mut self, wanted: impl FnOnce(u64) -> bool) -> io::Result<Option<Item<'_>>> {
         loop {
             if self.finished {
                 return Ok(None);
@@ -58,6 +68,11 @@ impl<R: BufRead> JsonRecords<R> {
                 self.finished = true;
             }
             let line = self.line;
+            let ordinal = self.items;
+            self.items += 1;
+            if !wanted(ordinal) {
+                return Ok(Some(Item::Skipped { line }));
+            }
             let bytes = &self.buf[start..end];
             return Ok(Some(match std::str::from_utf8(bytes) {
                 Ok(text) => Item::Text { line, text },
@@ -83,6 +98,7 @@ mod tests {
             out.push(match item {
                 Item::Text { line, text } => (line, Ok(text.to_string())),
                 Item::Bad { line, message, .. } => (line, Err(message)),
+                Item::Skipped { line } => (line, Err("skipped".into())),
             });
         }
         out
@@ -92,6 +108,21 @@ mod tests {
     fn lines_blank_lines_bom_and_crlf() {
         let got = items("\u{feff}{\"a\":1}\r\n\n  \n{\"a\":2}".as_bytes());
         assert_eq!(got, [(1, Ok("{\"a\":1}".to_string())), (4, Ok("{\"a\":2}".to_string()))]);
+    }
+
+    #[test]
+    fn unwanted_items_are_skipped_by_ordinal_unchecked() {
+        let mut reader = JsonRecords::new(b"{\"a\":1}\n\n\xff\n{\"a\":3}\n".as_slice());
+        let mut seen = Vec::new();
+        while let Some(item) = reader.next_item_where(|ordinal| ordinal == 2).unwrap() {
+            seen.push(match item {
+                Item::Skipped { line } => format!("skipped {line}"),
+                Item::Text { line, text } => format!("{line}: {text}"),
+                Item::Bad { line, .. } => format!("bad {line}"),
+            });
+        }
+        // Blank lines are not items; bytes that are not text are, and go unchecked if unwanted.
+        assert_eq!(seen, ["skipped 1", "skipped 3", "4: {\"a\":3}"]);
     }
 
     #[test]

@@ -5,13 +5,16 @@
 //! - [`store`]: object stores from URLs and the environment; opening any file as a reader.
 //! - [`partitions`]: the time span a folder names, and the window that prunes by it.
 //! - [`shapes`]: the export shapes and their SQL mappings (`sql/shapes/*.sql`).
-//! - [`json_text`], [`raw_json`], [`json_scan`]: JSON files as texts, read lazily, decoded into a
-//!   shape's raw columns; [`value_filter`]: the filters the engine pushes into those scans.
+//! - [`json_text`], [`raw_json`] (with [`fast_json`]), [`json_scan`]: JSON files as texts, read
+//!   lazily, decoded into a shape's raw columns; [`value_filter`]: the filters the engine pushes into those scans;
+//!   [`fingerprints`]: each record's session id, kept so that later scans skip other sessions.
 //! - [`timestamps`]: the time text forms exports use.
 //! - [`bad_records`]: `--on-bad-record`, `--bad-records`, and read counts.
 //! - [`register`]: the tables and views a workspace queries.
 
 pub mod bad_records;
+pub mod fast_json;
+pub mod fingerprints;
 pub mod json_scan;
 pub mod json_text;
 pub mod partitions;

@@ -33,6 +33,7 @@ pub async fn register(ctx: &SessionContext, inputs: &Inputs, options: &LakeOptio
         counters: Default::default(),
         check_shapes: options.shape == ShapeChoice::Auto,
         validated: Default::default(),
+        fingerprints: Default::default(),
     });
     let mut sources = Vec::new();
 

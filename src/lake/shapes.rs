@@ -74,6 +74,13 @@ impl Shape {
         format!("signin_logs_{}", self.name)
     }
 
+    /// The session id's field: the text field named `SessionId` in any case (a path's last key).
+    pub fn session_field(&self) -> Option<usize> {
+        self.fields
+            .iter()
+            .position(|f| f.kind == FieldKind::Text && f.path.last().is_some_and(|key| key.eq_ignore_ascii_case("SessionId")))
+    }
+
     /// The time field (every shape has exactly one; checked on load).
     pub fn time_field(&self) -> usize {
         self.fields.iter().position(|f| f.kind == FieldKind::Time).unwrap_or(0)
@@ -182,6 +189,8 @@ mod tests {
         assert_eq!(names, ["sentinel", "diagnostic", "graph"]);
         assert_eq!(shapes[1].fields[shapes[1].time_field()].column, "time");
         assert_eq!(shapes[1].fields.iter().find(|f| f.column == "properties/appId").unwrap().path, ["properties", "appId"]);
+        let sessions: Vec<&str> = shapes.iter().map(|s| s.fields[s.session_field().unwrap()].column.as_str()).collect();
+        assert_eq!(sessions, ["SessionId", "properties/sessionId", "sessionId"]);
     }
 
     #[test]

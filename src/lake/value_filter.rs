@@ -62,6 +62,11 @@ impl ValueFilter {
         ValueFilter { field, values, lengths, by_text }
     }
 
+    /// The values that pass.
+    pub fn values(&self) -> impl Iterator<Item = &[u8]> {
+        self.values.iter().map(|v| &**v)
+    }
+
     /// Whether a field holding `value` passes.
     pub fn holds(&self, value: Option<&str>) -> bool {
         value.is_some_and(|v| self.values.contains(v.as_bytes()))
