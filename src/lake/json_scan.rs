@@ -6,7 +6,7 @@
 //! bounded by a few batches per partition whatever the input size.
 
 use std::fmt;
-use std::io::{self, BufReader, Read};
+use std::io::{self, Read};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -245,7 +245,7 @@ impl DecodeJob {
         builder.session_field = session_field.filter(|_| !by_text);
         for file in &self.files {
             let (reader, bytes) = store::open_blocking(file, runtime, handle)?;
-            let mut records = JsonRecords::new(BufReader::with_capacity(1 << 20, reader));
+            let mut records = JsonRecords::new(reader);
             let path = file.display();
             let kept = wanted_sessions.as_ref().and_then(|_| self.shared.fingerprints.of_file(&file.url));
             let mut prints = builder.session_field.map(|_| Vec::new());
@@ -539,7 +539,7 @@ pub fn first_record_shape(
 ) -> Result<Option<&'static Shape>, Error> {
     let all = shapes::all()?;
     let (reader, _) = store::open_blocking(file, runtime, handle)?;
-    let mut records = JsonRecords::new(BufReader::with_capacity(256 * 1024, reader));
+    let mut records = JsonRecords::new(reader);
     while let Some(item) = records.next_item().map_err(|e| read_error(file, &e))? {
         if let Item::Text { text, .. } = item
             && let Some(shape) = shape_of_first(all, text)

@@ -2,7 +2,7 @@
 //! (NDJSON), or one whole multi-line document. What each text holds (a record, a page of them,
 //! an array) is the decoder's business; this only splits, numbers and checks for UTF-8.
 
-use std::io::{self, BufRead};
+use std::io::{self, Read};
 
 use serde::de::IgnoredAny;
 
@@ -23,14 +23,22 @@ pub struct JsonRecords<R> {
     line: u64,
     /// Items returned so far.
     items: u64,
+    /// Lines are handed out as slices of this buffer, not copied: `buf[consumed..filled]` is
+    /// read and not yet handed out.
     buf: Vec<u8>,
+    consumed: usize,
+    filled: usize,
+    at_eof: bool,
     seen_content: bool,
     finished: bool,
 }
 
-impl<R: BufRead> JsonRecords<R> {
+/// Bytes asked of the reader at a time.
+const READ_SIZE: usize = 1 << 20;
+
+impl<R: Read> JsonRecords<R> {
     pub fn new(reader: R) -> JsonRecords<R> {
-        JsonRecords { reader, line: 0, items: 0, buf: Vec::with_capacity(64 * 1024), seen_content: false, finished: false }
+        JsonRecords { reader, line: 0, items: 0, buf: Vec::new(), consumed: 0, filled: 0, at_eof: false, seen_content: false, finished: false }
     }
 
     /// The next text; `None` at the end of the file.
@@ -45,12 +53,9 @@ impl<R: BufRead> JsonRecords<R> {
             if self.finished {
                 return Ok(None);
             }
-            self.buf.clear();
-            if self.reader.read_until(b'\n', &mut self.buf)? == 0 {
-                return Ok(None);
-            }
+            let Some((mut start, line_stop)) = self.next_line()? else { return Ok(None) };
             self.line += 1;
-            let (mut start, mut end) = (0, line_end(&self.buf));
+            let mut end = start + line_end(&self.buf[start..line_stop]);
             if self.line == 1 && self.buf[start..end].starts_with(b"\xEF\xBB\xBF") {
                 start += 3;
             }
@@ -61,10 +66,11 @@ impl<R: BufRead> JsonRecords<R> {
             self.seen_content = true;
             // The first thing in the file opens a document that spans lines: read it whole.
             if first_content && serde_json::from_slice::<IgnoredAny>(&self.buf[start..end]).is_err_and(|e| e.is_eof()) {
-                self.buf.truncate(end);
-                self.buf.drain(..start);
+                self.buf.copy_within(start..self.filled, 0);
+                self.buf.truncate(self.filled - start);
                 self.reader.read_to_end(&mut self.buf)?;
                 (start, end) = (0, self.buf.len());
+                (self.consumed, self.filled) = (end, end);
                 self.finished = true;
             }
             let line = self.line;
@@ -78,6 +84,42 @@ impl<R: BufRead> JsonRecords<R> {
                 Ok(text) => Item::Text { line, text },
                 Err(e) => Item::Bad { line, message: format!("not UTF-8 text ({e})"), raw: bytes },
             }));
+        }
+    }
+
+    /// Where the next line lies in `buf` (up to its `\n`, or to the end of the file), reading
+    /// more as needed; `None` at the end of the file.
+    fn next_line(&mut self) -> io::Result<Option<(usize, usize)>> {
+        let mut searched = self.consumed;
+        loop {
+            if let Some(newline) = memchr::memchr(b'\n', &self.buf[searched..self.filled]) {
+                let (start, stop) = (self.consumed, searched + newline);
+                self.consumed = stop + 1;
+                return Ok(Some((start, stop)));
+            }
+            searched = self.filled;
+            if self.at_eof {
+                let start = self.consumed;
+                self.consumed = self.filled;
+                return Ok((start < self.filled).then_some((start, self.filled)));
+            }
+            // The line so far moves to the front; the buffer grows only for a line longer
+            // than it.
+            if self.consumed > 0 {
+                self.buf.copy_within(self.consumed..self.filled, 0);
+                searched -= self.consumed;
+                self.filled -= self.consumed;
+                self.consumed = 0;
+            }
+            if self.buf.len() - self.filled < READ_SIZE {
+                self.buf.resize(self.filled + READ_SIZE, 0);
+            }
+            match self.reader.read(&mut self.buf[self.filled..]) {
+                Ok(0) => self.at_eof = true,
+                Ok(read) => self.filled += read,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
         }
     }
 }
@@ -123,6 +165,38 @@ mod tests {
         }
         // Blank lines are not items; bytes that are not text are, and go unchecked if unwanted.
         assert_eq!(seen, ["skipped 1", "skipped 3", "4: {\"a\":3}"]);
+    }
+
+    /// Hands out at most `step` bytes per read, so that lines cross reads everywhere.
+    struct Trickle<'a> {
+        text: &'a [u8],
+        step: usize,
+    }
+
+    impl Read for Trickle<'_> {
+        fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+            let n = self.step.min(out.len()).min(self.text.len());
+            out[..n].copy_from_slice(&self.text[..n]);
+            self.text = &self.text[n..];
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn lines_that_cross_reads_or_outgrow_the_buffer_come_out_whole() {
+        let long = format!("{{\"a\":\"{}\"}}", "x".repeat(3 * READ_SIZE));
+        let text = format!("{{\"a\":1}}\r\n{long}\n\n{{\"a\":2}}\n{{\"a\":3}}");
+        for step in [7, 4096, READ_SIZE] {
+            let mut reader = JsonRecords::new(Trickle { text: text.as_bytes(), step });
+            let mut got = Vec::new();
+            while let Some(item) = reader.next_item().unwrap() {
+                match item {
+                    Item::Text { line, text } => got.push((line, text.len())),
+                    other => panic!("{other:?}"),
+                }
+            }
+            assert_eq!(got, [(1, 7), (2, long.len()), (4, 7), (5, 7)], "reads of {step} bytes");
+        }
     }
 
     #[test]
