@@ -665,6 +665,25 @@ mod tests {
         assert_eq!(name(r#"{"nothing": 1}"#), None);
     }
 
+    /// What the scans of one run share, fail-on-bad-records, `validated` as given.
+    fn new_shared(validated: bool) -> Arc<ScanShared> {
+        Arc::new(ScanShared {
+            bad_records: BadRecords::new(Default::default(), None).unwrap(),
+            counters: Default::default(),
+            check_shapes: true,
+            validated: AtomicBool::new(validated),
+            fingerprints: Default::default(),
+        })
+    }
+
+    /// Writes `lines` as an NDJSON file at `path`.
+    fn ndjson_file(path: &std::path::Path, lines: &[impl AsRef<str>]) -> SourceFile {
+        let text: Vec<&str> = lines.iter().map(AsRef::as_ref).collect();
+        std::fs::write(path, text.join("\n")).unwrap();
+        let url = url::Url::from_file_path(path).unwrap().to_string();
+        SourceFile { url, kind: FileKind::Ndjson, size: std::fs::metadata(path).unwrap().len() }
+    }
+
     /// A Sentinel-shaped file whose second line is broken and holds no session id.
     fn table_over_a_broken_file(dir: &std::path::Path) -> (JsonTable, Arc<ScanShared>, SourceFile) {
         let path = dir.join("part.json");
@@ -673,16 +692,8 @@ mod tests {
             r#"{"TimeGenerated":"2026-11-02T10:01:00Z","AppId":"#,
             r#"{"TimeGenerated":"2026-11-02T10:02:00Z","SessionId":"s-2","AppId":"b"}"#,
         ];
-        std::fs::write(&path, lines.join("\n")).unwrap();
-        let url = url::Url::from_file_path(&path).unwrap().to_string();
-        let file = SourceFile { url, kind: FileKind::Ndjson, size: std::fs::metadata(&path).unwrap().len() };
-        let shared = Arc::new(ScanShared {
-            bad_records: BadRecords::new(Default::default(), None).unwrap(),
-            counters: Default::default(),
-            check_shapes: true,
-            validated: Default::default(),
-            fingerprints: Default::default(),
-        });
+        let file = ndjson_file(&path, &lines);
+        let shared = new_shared(false);
         (JsonTable::new(shapes::named("sentinel").unwrap(), vec![file.clone()], Arc::clone(&shared)), shared, file)
     }
 
@@ -721,17 +732,9 @@ mod tests {
         let line = |minute: u32, session: &str, app: &str| format!(r#"{{"TimeGenerated":"2026-11-02T10:0{minute}:00Z","SessionId":"{session}","AppId":"{app}"}}"#);
         // Line 2 names the candidate s-2 in its text, but in another field.
         let lines = [line(0, "s-1", "a"), line(1, "s-9", "s-2"), line(2, "s-2", "b")];
-        std::fs::write(&path, lines.join("\n")).unwrap();
-        let url = url::Url::from_file_path(&path).unwrap().to_string();
-        let file = SourceFile { url, kind: FileKind::Ndjson, size: std::fs::metadata(&path).unwrap().len() };
+        let file = ndjson_file(&path, &lines);
         let shape = shapes::named("sentinel").unwrap();
-        let shared = Arc::new(ScanShared {
-            bad_records: BadRecords::new(Default::default(), None).unwrap(),
-            counters: Default::default(),
-            check_shapes: true,
-            validated: Default::default(),
-            fingerprints: Default::default(),
-        });
+        let shared = new_shared(false);
         let table = JsonTable::new(shape, vec![file.clone()], Arc::clone(&shared));
         assert_eq!(apps_of_session(table, "s-2").await.unwrap(), [Some("b".to_string())]);
         shared.mark_validated_if_read_whole(std::slice::from_ref(&file));
@@ -744,13 +747,7 @@ mod tests {
         std::fs::write(&path, broken.join("\n")).unwrap();
         let table = JsonTable::new(shape, vec![file.clone()], Arc::clone(&shared));
         assert_eq!(apps_of_session(table, "s-2").await.unwrap(), [Some("b".to_string())]);
-        let without_prints = Arc::new(ScanShared {
-            bad_records: BadRecords::new(Default::default(), None).unwrap(),
-            counters: Default::default(),
-            check_shapes: true,
-            validated: AtomicBool::new(true),
-            fingerprints: Default::default(),
-        });
+        let without_prints = new_shared(true);
         let table = JsonTable::new(shape, vec![file], without_prints);
         let error = apps_of_session(table, "s-2").await.unwrap_err().to_string();
         assert!(error.contains("part.json:2:"), "{error}");
